@@ -1,0 +1,56 @@
+# `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+POT := locales/messages.pot
+SOURCES := bot handlers
+
+.PHONY: setup run test lint format bench migrate catalogs i18n-extract i18n-update clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP) catalogs
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --domain messages --directory locales --statistics
+
+migrate: setup
+	$(BIN)/hamgam migrate
+
+run: migrate
+	$(BIN)/hamgam run
+
+test: setup lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python -m bench
+
+# Catalogs: extract the strings from the code, merge them into both languages, fill English
+# (the source language) and compile. Translate the new Persian entries by hand.
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header -k N_ -k __ \
+		--input-dirs=bot,handlers -o $(POT) --project=hamgam
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update --domain messages --input-file $(POT) --output-dir locales \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m bot.i18n.catalogs fill-english locales/en/LC_MESSAGES/messages.po
+	$(BIN)/python -m bot.i18n.catalogs check locales/*/LC_MESSAGES/messages.po
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Hamgam (همگام): a bilingual Telegram bot for neighbourhood collective-impact initiatives."""

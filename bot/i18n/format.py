@@ -1,0 +1,94 @@
+"""The one formatter for numbers, dates and line direction in what a person reads.
+
+Babel has no Persian calendar and prints Latin digits for fa (shared/persian.md), so dates in
+Persian come from persiantools and digits are mapped after Babel has placed the separators.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from persiantools.jdatetime import JalaliDate, JalaliDateTime
+
+from bot.i18n.normalize import ASCII_DIGITS, PERSIAN_DIGITS
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+RLM = "\u200f"
+_TO_PERSIAN_DIGITS = str.maketrans(ASCII_DIGITS, PERSIAN_DIGITS)
+
+
+def localize_digits(text: str, language: str) -> str:
+    return text.translate(_TO_PERSIAN_DIGITS) if language == "fa" else text
+
+
+def number(value: int | float | Decimal, language: str) -> str:
+    """1234567 → «۱٬۲۳۴٬۵۶۷» in fa, «1,234,567» in en."""
+    if language == "fa":
+        # Persian separators (٬ ٫) need the «arabext» numbering system explicitly.
+        return localize_digits(format_decimal(value, locale="fa", numbering_system="arabext"), "fa")
+    return format_decimal(value, locale="en")
+
+
+def percent(ratio: float, language: str) -> str:
+    """0.425 → «۴۳٪» in fa, «43%» in en (whole percents read best on a phone)."""
+    whole = number(int((Decimal(str(ratio)) * 100).quantize(Decimal(1), ROUND_HALF_UP)), language)
+    return f"{whole}٪" if language == "fa" else f"{whole}%"
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz) if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def day(value: date | datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
+    """A calendar day: «۶ آذر ۱۴۰۵» in fa (Jalali), «27 Nov 2026» in en."""
+    if isinstance(value, datetime):
+        value = _local(value, tz).date()
+    if language == "fa":
+        jalali = JalaliDate(value)
+        return localize_digits(
+            f"{jalali.day} {jalali.strftime('%B', locale='fa')} {jalali.year}", "fa"
+        )
+    return format_date(value, "d MMM y", locale="en")
+
+
+def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
+    """A date and time: «جمعه ۶ آذر ۱۴۰۵، ساعت ۱۴:۳۰» in fa, «Fri 27 Nov 2026, 14:30» in en."""
+    local = _local(value, tz)
+    if language == "fa":
+        jalali = JalaliDateTime(local)
+        weekday = jalali.strftime("%A", locale="fa")
+        return localize_digits(f"{weekday} {day(local, 'fa', tz)}، ساعت {local:%H:%M}", "fa")
+    return format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale="en")
+
+
+def _first_strong_direction(line: str) -> str | None:
+    """'L' or 'R' for the first strongly directional character, skipping HTML tags."""
+    in_tag = False
+    for char in line:
+        if char == "<":
+            in_tag = True
+        elif char == ">" and in_tag:
+            in_tag = False
+        elif not in_tag:
+            kind = unicodedata.bidirectional(char)
+            if kind == "L":
+                return "L"
+            if kind in ("R", "AL"):
+                return "R"
+    return None
+
+
+def rtl_safe(text: str, language: str) -> str:
+    """In Persian, start with RLM every line that would otherwise be laid out left-to-right
+    (a line opening with a Latin word, an @name or a /command)."""
+    if language != "fa":
+        return text
+    return "\n".join(
+        RLM + line if _first_strong_direction(line) == "L" and not line.startswith(RLM) else line
+        for line in text.split("\n")
+    )

@@ -1,0 +1,73 @@
+"""The one input normaliser: every handler that reads typed text passes it through here.
+
+Written by hand because the Persian NLP toolkits (hazm, parsivar) split numbers such as
+«۱۲٫۵» and weigh hundreds of MB, and persiantools misses Arabic-Indic digits
+(see shared/persian.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+ASCII_DIGITS = "0123456789"
+
+# Direction marks and embeddings that a phone keyboard or a paste may carry invisibly.
+# ZWNJ (U+200C) and ZWJ (U+200D) are kept: one is Persian spelling, the other joins emoji.
+_INVISIBLE = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u0640"
+
+_TEXT_TABLE = str.maketrans(
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ك": "ک",
+        **{arabic: persian for arabic, persian in zip(ARABIC_DIGITS, PERSIAN_DIGITS, strict=True)},
+        **dict.fromkeys(_INVISIBLE),
+        "\r": None,
+    }
+)
+_TO_ASCII_DIGITS = str.maketrans(
+    {
+        **dict(zip(PERSIAN_DIGITS, ASCII_DIGITS, strict=True)),
+        **dict(zip(ARABIC_DIGITS, ASCII_DIGITS, strict=True)),
+    }
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def normalize_text(text: str) -> str:
+    """Canonical form of typed text: Persian ی/ک and digits, no invisible marks, trimmed."""
+    text = unicodedata.normalize("NFC", text).translate(_TEXT_TABLE)
+    return _CONTROL.sub("", text).strip()
+
+
+def to_ascii_digits(text: str) -> str:
+    return text.translate(_TO_ASCII_DIGITS)
+
+
+def _numeric(text: str) -> str:
+    text = to_ascii_digits(normalize_text(text))
+    # Thousands separators (Persian ٬, Latin comma, Arabic comma) and spaces go; ٫ is the point.
+    return re.sub(r"[٬,،\s]", "", text).replace("٫", ".")
+
+
+def parse_int(text: str) -> int | None:
+    """An integer typed with any digits, or None when the text is not one."""
+    candidate = _numeric(text)
+    return int(candidate) if _INTEGER.fullmatch(candidate) else None
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A decimal number typed with any digits and separators, or None."""
+    candidate = _numeric(text)
+    if not _DECIMAL.fullmatch(candidate):
+        return None
+    try:
+        return Decimal(candidate)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes these
+        return None

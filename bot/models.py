@@ -1,0 +1,18 @@
+"""Every table, imported in one place so that metadata (and Alembic) sees them all."""
+
+from bot.audit.models import AuditEntry
+from bot.conversations import ConversationState
+from bot.db import Base
+from bot.groups.models import Group, Membership
+from bot.people.models import Person, PersonRole, PersonTag
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "ConversationState",
+    "Group",
+    "Membership",
+    "Person",
+    "PersonRole",
+    "PersonTag",
+]

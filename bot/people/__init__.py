@@ -1,0 +1,1 @@
+"""People: residents, members and staff, their language, roles and consent."""

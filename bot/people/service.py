@@ -1,0 +1,143 @@
+"""What can happen to a person: arriving, choosing a language, consenting, leaving, roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, clock
+from bot.groups.models import Group, GroupKind, Membership
+from bot.people.models import GRANTED_ROLES, Person, PersonRole, Role
+
+_ROLE_OF_GROUP_KIND = {
+    GroupKind.WORKING_GROUP: Role.MEMBER,
+    GroupKind.STEERING_COMMITTEE: Role.COMMITTEE,
+}
+
+
+class OnboardingStep(StrEnum):
+    LANGUAGE = "language"
+    CONSENT = "consent"
+    DONE = "done"
+
+
+def onboarding_step(person: Person) -> OnboardingStep:
+    """Where a person is in onboarding, read from what is stored (so a restart loses nothing)."""
+    if person.language is None:
+        return OnboardingStep.LANGUAGE
+    if person.consented_at is None:
+        return OnboardingStep.CONSENT
+    return OnboardingStep.DONE
+
+
+async def find(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def arrive(
+    session: AsyncSession, telegram_id: int, display_name: str, username: str | None
+) -> Person:
+    """The person behind a private update, created on first contact and kept up to date."""
+    person = await find(session, telegram_id)
+    if person is None:
+        person = Person(telegram_id=telegram_id)
+        session.add(person)
+    person.display_name = display_name[:128]
+    person.username = username
+    await session.flush()
+    return person
+
+
+def choose_language(person: Person, language: str) -> None:
+    person.language = language
+
+
+def consent(person: Person) -> None:
+    if person.consented_at is None:
+        person.consented_at = clock.now()
+
+
+def opt_out(person: Person) -> None:
+    person.opted_out_at = clock.now()
+
+
+def opt_in(person: Person) -> None:
+    """/start after /stop, or after having blocked the bot: the person can be reached again."""
+    person.opted_out_at = None
+    person.unreachable_at = None
+
+
+async def forget(session: AsyncSession, person: Person) -> None:
+    """Delete what identifies the person; their row stays, anonymous, under what they answered."""
+    await session.execute(delete(Membership).where(Membership.person_id == person.id))
+    person.role_grants.clear()
+    person.tag_links.clear()
+    person.telegram_id = None
+    person.display_name = None
+    person.username = None
+    person.area = None
+    person.forgotten_at = clock.now()
+    await session.flush()
+
+
+async def roles_of(session: AsyncSession, person: Person) -> frozenset[Role]:
+    """Every role a person holds: the ones granted to them and the ones their groups give."""
+    kinds = await session.scalars(
+        select(Group.kind)
+        .join(Membership, Membership.group_id == Group.id)
+        .where(Membership.person_id == person.id)
+        .distinct()
+    )
+    derived = {_ROLE_OF_GROUP_KIND[GroupKind(kind)] for kind in kinds}
+    return frozenset({Role(grant.role) for grant in person.role_grants} | derived)
+
+
+def grant(person: Person, role: Role) -> bool:
+    if role not in GRANTED_ROLES:
+        raise ValueError(f"{role} follows from group membership and cannot be granted")
+    if any(existing.role == role for existing in person.role_grants):
+        return False
+    person.role_grants.append(PersonRole(role=role))
+    return True
+
+
+def revoke(person: Person, role: Role) -> bool:
+    for existing in person.role_grants:
+        if existing.role == role:
+            person.role_grants.remove(existing)
+            return True
+    return False
+
+
+async def add_staff(session: AsyncSession, telegram_id: int, actor_id: int | None) -> Person:
+    """Make someone backbone staff, even before they have started the bot."""
+    person = await find(session, telegram_id)
+    if person is None:
+        person = Person(telegram_id=telegram_id)
+        session.add(person)
+        await session.flush()
+    if grant(person, Role.STAFF):
+        audit.record(session, actor_id, "staff.add", f"person:{person.id}", telegram_id=telegram_id)
+    await session.flush()
+    return person
+
+
+async def remove_staff(session: AsyncSession, telegram_id: int, actor_id: int | None) -> bool:
+    person = await find(session, telegram_id)
+    if person is None or not revoke(person, Role.STAFF):
+        return False
+    audit.record(session, actor_id, "staff.remove", f"person:{person.id}", telegram_id=telegram_id)
+    await session.flush()
+    return True
+
+
+async def staff(session: AsyncSession) -> list[Person]:
+    result = await session.scalars(
+        select(Person)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.STAFF)
+        .order_by(Person.id)
+    )
+    return list(result)
