@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 
@@ -14,14 +14,18 @@ def load(path: Path) -> Catalog:
         return read_po(source)
 
 
+def _translated(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(strings)
+
+
 def problems(path: Path) -> list[str]:
     """Every entry a person could see untranslated: empty, partly empty or fuzzy."""
     found = []
     for message in load(path):
         if not message.id:
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if not all(strings):
+        if not _translated(message):
             found.append(f"untranslated: {message.id!r}")
         elif message.fuzzy:
             found.append(f"fuzzy: {message.id!r}")
@@ -33,9 +37,7 @@ def fill_english(path: Path) -> int:
     catalog = load(path)
     filled = 0
     for message in catalog:
-        if not message.id or message.string and all(
-            message.string if isinstance(message.string, tuple) else (message.string,)
-        ):
+        if not message.id or _translated(message):
             continue
         message.string = message.id
         message.flags.discard("fuzzy")

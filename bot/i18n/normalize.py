@@ -36,7 +36,9 @@ _TO_ASCII_DIGITS = str.maketrans(
     }
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+# Nothing a person types as a number is longer than this; Python refuses int() past 4300 digits.
+_LONGEST_NUMBER = 40
+_INTEGER = re.compile(rf"[+-]?[0-9]{{1,{_LONGEST_NUMBER}}}", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
@@ -65,7 +67,7 @@ def parse_int(text: str) -> int | None:
 def parse_decimal(text: str) -> Decimal | None:
     """A decimal number typed with any digits and separators, or None."""
     candidate = _numeric(text)
-    if not _DECIMAL.fullmatch(candidate):
+    if len(candidate) > _LONGEST_NUMBER or not _DECIMAL.fullmatch(candidate):
         return None
     try:
         return Decimal(candidate)

@@ -32,6 +32,13 @@ def onboarding_step(person: Person) -> OnboardingStep:
     return OnboardingStep.DONE
 
 
+def _new_person(session: AsyncSession, telegram_id: int) -> Person:
+    # Empty collections up front: loading them lazily later is not possible under asyncio.
+    person = Person(telegram_id=telegram_id, role_grants=[], tag_links=[])
+    session.add(person)
+    return person
+
+
 async def find(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
@@ -42,8 +49,7 @@ async def arrive(
     """The person behind a private update, created on first contact and kept up to date."""
     person = await find(session, telegram_id)
     if person is None:
-        person = Person(telegram_id=telegram_id)
-        session.add(person)
+        person = _new_person(session, telegram_id)
     person.display_name = display_name[:128]
     person.username = username
     await session.flush()
@@ -63,10 +69,20 @@ def opt_out(person: Person) -> None:
     person.opted_out_at = clock.now()
 
 
+def mark_unreachable(person: Person) -> None:
+    """Telegram said 403: the person blocked the bot. Nothing is sent until they come back."""
+    if person.unreachable_at is None:
+        person.unreachable_at = clock.now()
+
+
+def mark_reachable(person: Person) -> None:
+    person.unreachable_at = None
+
+
 def opt_in(person: Person) -> None:
     """/start after /stop, or after having blocked the bot: the person can be reached again."""
     person.opted_out_at = None
-    person.unreachable_at = None
+    mark_reachable(person)
 
 
 async def forget(session: AsyncSession, person: Person) -> None:
@@ -78,6 +94,7 @@ async def forget(session: AsyncSession, person: Person) -> None:
     person.display_name = None
     person.username = None
     person.area = None
+    person.language = None
     person.forgotten_at = clock.now()
     await session.flush()
 
@@ -115,8 +132,7 @@ async def add_staff(session: AsyncSession, telegram_id: int, actor_id: int | Non
     """Make someone backbone staff, even before they have started the bot."""
     person = await find(session, telegram_id)
     if person is None:
-        person = Person(telegram_id=telegram_id)
-        session.add(person)
+        person = _new_person(session, telegram_id)
         await session.flush()
     if grant(person, Role.STAFF):
         audit.record(session, actor_id, "staff.add", f"person:{person.id}", telegram_id=telegram_id)

@@ -22,6 +22,7 @@ from bot.i18n.normalize import normalize_text, parse_decimal, parse_int
         ("", None),
         ("۱۲٫۵", None),
         ("²", None),
+        ("۹" * 5000, None),
     ],
 )
 def test_parse_int_reads_every_digit_set(typed: str, expected: int | None) -> None:

@@ -1,0 +1,159 @@
+"""Assembling Hamgam: database, bot, dispatcher and routers; running by polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.db import create_engine, session_factory
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.schema import check_database
+from bot.telegram.commands import sync_commands
+from bot.telegram.middlewares import (
+    DatabaseMiddleware,
+    LocaleMiddleware,
+    PersonMiddleware,
+    ThrottleMiddleware,
+)
+from bot.telegram.retry import RetryTransientErrors
+from bot.telegram.rtl import RightToLeftLines
+from bot.telegram.storage import DatabaseStorage
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+LOCALES = PROJECT_ROOT / "locales"
+
+
+@dataclass
+class Hamgam:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+    # Exceptions that reached the error handler; tests assert it stays empty.
+    failures: list[BaseException] = field(default_factory=list)
+    # Set once start-up is done and updates are being taken.
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
+    from handlers import setup_routers
+
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_url)
+        if settings.telegram_api_url
+        else PRODUCTION
+    )
+    session = AiohttpSession(api=api, timeout=30)
+    bot = Bot(
+        settings.token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    i18n = I18n(path=LOCALES, default_locale=DEFAULT_LANGUAGE, domain="messages")
+    bot.session.middleware(RetryTransientErrors())
+    bot.session.middleware(RightToLeftLines(i18n))
+    dispatcher = Dispatcher(
+        storage=storage or DatabaseStorage(sessions), events_isolation=SimpleEventIsolation()
+    )
+    app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n)
+    dispatcher["hamgam"] = app
+    dispatcher["sessions"] = sessions
+    dispatcher["settings"] = settings
+
+    dispatcher.update.outer_middleware(
+        ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst, i18n, sessions)
+    )
+    dispatcher.update.outer_middleware(DatabaseMiddleware())
+    dispatcher.update.outer_middleware(PersonMiddleware())
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.include_router(setup_routers())
+    dispatcher.startup.register(_on_startup)
+    return app
+
+
+async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
+    me = await bot.get_me()
+    hamgam.dispatcher["bot_username"] = me.username
+    await sync_commands(hamgam)
+    hamgam.ready.set()
+    log.info("Hamgam is up as @%s", me.username)
+
+
+async def run_polling(app: Hamgam) -> None:
+    """Long polling. Updates are handled one by one and confirmed only after handling, so a
+    crash mid-update means Telegram sends it again after the restart."""
+    await check_database(app.settings.database_url)
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await app.dispatcher.start_polling(
+        app.bot,
+        handle_as_tasks=False,
+        handle_signals=False,
+        close_bot_session=False,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+
+
+async def start_webhook(app: Hamgam) -> web.AppRunner:
+    """Serve the webhook; Telegram's request is answered once the update is handled, so a
+    crash mid-update means Telegram delivers it again."""
+    await check_database(app.settings.database_url)
+    settings = app.settings
+    web_app = web.Application()
+    SimpleRequestHandler(
+        app.dispatcher,
+        app.bot,
+        handle_in_background=False,
+        secret_token=settings.webhook_secret_token,
+    ).register(web_app, path=WEBHOOK_PATH)
+    web_app.router.add_get("/healthz", _healthz)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
+    await site.start()
+    await app.dispatcher.emit_startup(**app.dispatcher.workflow_data, bot=app.bot)
+    assert settings.webhook_url is not None
+    await app.bot.set_webhook(
+        settings.webhook_url.rstrip("/") + WEBHOOK_PATH
+        if not settings.webhook_url.endswith(WEBHOOK_PATH)
+        else settings.webhook_url,
+        secret_token=settings.webhook_secret_token,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+    return runner
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def serve_webhook_forever(app: Hamgam) -> None:
+    runner = await start_webhook(app)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await app.dispatcher.emit_shutdown(**app.dispatcher.workflow_data, bot=app.bot)
+        await runner.cleanup()

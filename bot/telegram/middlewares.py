@@ -1,0 +1,157 @@
+"""Per-update context: throttling, one database session, the person behind the update, locale."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import language_from_code
+from bot.people import service as people
+from bot.telegram.storage import update_session
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class TokenBucket:
+    """A refilling allowance of updates for one person."""
+
+    __slots__ = ("level", "noticed", "stamp")
+
+    def __init__(self, burst: int) -> None:
+        self.level = float(burst)
+        self.stamp = time.monotonic()
+        self.noticed = False
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Drops updates from a person who floods the bot, telling them once, politely; everyone
+    else is untouched because each person has their own allowance."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        i18n: I18n,
+        sessions: async_sessionmaker[AsyncSession],
+        max_people: int = 100_000,
+    ) -> None:
+        self.i18n = i18n
+        self.sessions = sessions
+        self.rate = rate
+        self.burst = burst
+        self.max_people = max_people
+        self.buckets: dict[int, TokenBucket] = {}
+
+    def allow(self, user_id: int) -> tuple[bool, TokenBucket]:
+        bucket = self.buckets.get(user_id)
+        if bucket is None:
+            if len(self.buckets) >= self.max_people:
+                self._forget_full_buckets()
+            bucket = self.buckets[user_id] = TokenBucket(self.burst)
+        now = time.monotonic()
+        bucket.level = min(self.burst, bucket.level + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.level >= 1:
+            bucket.level -= 1
+            bucket.noticed = False
+            return True, bucket
+        return False, bucket
+
+    def _forget_full_buckets(self) -> None:
+        now = time.monotonic()
+        idle = [
+            user_id
+            for user_id, bucket in self.buckets.items()
+            if bucket.level + (now - bucket.stamp) * self.rate >= self.burst
+        ]
+        for user_id in idle or list(self.buckets)[: len(self.buckets) // 2]:
+            del self.buckets[user_id]
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        allowed, bucket = self.allow(user.id)
+        if allowed:
+            return await handler(event, data)
+        if not bucket.noticed:
+            bucket.noticed = True
+            await self._tell_to_slow_down(event, user)
+        elif isinstance(event, Update) and event.callback_query:
+            await event.callback_query.answer()
+        return None
+
+    async def _tell_to_slow_down(self, event: TelegramObject, user: User) -> None:
+        async with self.sessions() as session:
+            person = await people.find(session, user.id)
+        language = (person.language if person else None) or language_from_code(user.language_code)
+        with self.i18n.context(), self.i18n.use_locale(language):
+            text = _("You're sending messages very fast. Please wait a moment, then try again.")
+            if isinstance(event, Update) and event.callback_query:
+                await event.callback_query.answer(text, show_alert=True)
+            elif (
+                isinstance(event, Update)
+                and event.message
+                and (event.message.chat.type == "private")
+            ):
+                await event.message.answer(text)
+
+
+class DatabaseMiddleware(BaseMiddleware):
+    """One session per update, committed when handling succeeds and rolled back otherwise."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sessions: async_sessionmaker[AsyncSession] = data["sessions"]
+        async with sessions() as session:
+            token = update_session.set(session)
+            try:
+                data["session"] = session
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            finally:
+                update_session.reset(token)
+
+
+class PersonMiddleware(BaseMiddleware):
+    """The person behind the update and their roles. A person is created only by a message in
+    a private chat: someone who merely speaks in a linked group chat has not started the bot,
+    and an old button pressed after /forget must not bring a deleted person back."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        context: EventContext | None = data.get(EVENT_CONTEXT_KEY)
+        session: AsyncSession = data["session"]
+        person = None
+        if user is not None and not user.is_bot:
+            private_message = (
+                isinstance(event, Update)
+                and event.message is not None
+                and context is not None
+                and context.chat is not None
+                and context.chat.type == "private"
+            )
+            person = (
+                await people.arrive(session, user.id, user.full_name, user.username)
+                if private_message
+                else await people.find(session, user.id)
+            )
+        data["person"] = person
+        data["roles"] = await people.roles_of(session, person) if person else frozenset()
+        data["language"] = (person.language if person else None) or language_from_code(
+            user.language_code if user else None
+        )
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        return data["language"]

@@ -1,0 +1,130 @@
+"""Whatever a person types, in any conversation state, gets a reply and breaks nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.e2e.harness import BotProcess, Person, buttons
+
+PIECES = st.sampled_from(
+    list("سلامکگچپژیيكةۀأإؤئءًٌٍَُِّ")
+    + list("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩0123456789٫٬،.,-+/<>&\"'")
+    + [
+        "\u200c",
+        "\u200d",
+        "\u200e",
+        "\u200f",
+        "\u202a",
+        "\u202b",
+        "\u202e",
+        "\u2066",
+        "\u2069",
+        "\ufeff",
+        "\u0640",
+        " ",
+        "\n",
+        "\t",
+    ]
+    + ["😀", "👨‍👩‍👧", "🇮🇷", "❤️", "🏳️‍🌈"]
+    + list("abcXYZ_@#")
+)
+TYPED = st.one_of(
+    st.lists(PIECES, min_size=1, max_size=80).map("".join),
+    st.text(min_size=1, max_size=40),
+    st.sampled_from(
+        [
+            "/",
+            "/start",
+            "/start zzz",
+            "/cancel",
+            "/unknown",
+            "/help@hamgam_sandbox_bot",
+            "/groups",
+            "/staff",
+            "۱۲۳۴۵۶۷۸۹",
+            "٠",
+            "-1",
+            "99999999999999999999",
+        ]
+    ),
+    st.builds(lambda char: char * 5000, st.sampled_from(["ب", "۹", "😀", "\u200f", "a"])),
+).filter(lambda text: text.strip() != "")
+
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+Setup = Callable[[Person], Awaitable[None]]
+
+
+async def at_language_step(someone: Person) -> None:
+    await someone.send("/start")
+
+
+async def at_consent_step(someone: Person) -> None:
+    reply = await someone.send("/start")
+    if "فارسی" in buttons(reply.messages[-1]):
+        await someone.press("فارسی")
+
+
+async def idle(someone: Person) -> None:
+    await someone.send("/cancel")
+
+
+async def naming_a_group_in_persian(someone: Person) -> None:
+    await someone.send("/cancel")
+    await someone.send("/newgroup")
+
+
+async def naming_a_group_in_english(someone: Person) -> None:
+    await naming_a_group_in_persian(someone)
+    await someone.send("نام")
+
+
+async def adding_staff(someone: Person) -> None:
+    await someone.send("/cancel")
+    await someone.send("/staff")
+    await someone.press("➕ افزودن کارمند")
+
+
+async def check_every_text_is_answered(someone: Person, setup: Setup, text: str) -> None:
+    await setup(someone)
+    reply = await someone.send(text)
+    assert reply.messages, f"no reply to {text[:50]!r}"
+
+
+@pytest.fixture
+def cast() -> dict[str, Person]:
+    """The person a fuzz test acts as, made once and kept across Hypothesis examples."""
+    return {}
+
+
+@FUZZ
+@given(text=TYPED)
+@pytest.mark.parametrize("setup", [at_language_step, at_consent_step], ids=lambda f: f.__name__)
+async def test_newcomers(person, bot: BotProcess, cast, setup: Setup, text: str) -> None:
+    if "newcomer" not in cast:
+        cast["newcomer"] = await person()
+    await check_every_text_is_answered(cast["newcomer"], setup, text)
+    assert bot.app is not None and bot.app.failures == []
+
+
+@FUZZ
+@given(text=TYPED)
+@pytest.mark.parametrize(
+    "setup",
+    [idle, naming_a_group_in_persian, naming_a_group_in_english, adding_staff],
+    ids=lambda f: f.__name__,
+)
+async def test_staff_in_every_state(staff, bot: BotProcess, cast, setup: Setup, text: str) -> None:
+    if "staff" not in cast:
+        cast["staff"] = await staff()
+    await check_every_text_is_answered(cast["staff"], setup, text)
+    assert bot.app is not None and bot.app.failures == []
