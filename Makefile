@@ -23,8 +23,8 @@ catalogs: $(STAMP)
 migrate: setup
 	$(BIN)/hamgam migrate
 
-run: migrate
-	$(BIN)/hamgam run
+run: setup
+	$(BIN)/hamgam run --migrate
 
 test: setup lint
 	$(BIN)/pytest

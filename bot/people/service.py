@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
+from bot.audit.models import AuditEntry
 from bot.groups.models import Group, GroupKind, Membership
 from bot.people.models import GRANTED_ROLES, Person, PersonRole, Role
 
@@ -88,6 +89,11 @@ def opt_in(person: Person) -> None:
 async def forget(session: AsyncSession, person: Person) -> None:
     """Delete what identifies the person; their row stays, anonymous, under what they answered."""
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
+    mentions = await session.scalars(
+        select(AuditEntry).where(AuditEntry.target == f"person:{person.id}")
+    )
+    for entry in mentions:
+        entry.details = {key: value for key, value in entry.details.items() if key != "telegram_id"}
     person.role_grants.clear()
     person.tag_links.clear()
     person.telegram_id = None

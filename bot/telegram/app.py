@@ -19,8 +19,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import create_engine, session_factory
+from bot.db import create_engine, session_factory, transaction
 from bot.i18n import DEFAULT_LANGUAGE
+from bot.people import service as people
 from bot.schema import check_database
 from bot.telegram.commands import sync_commands
 from bot.telegram.middlewares import (
@@ -96,6 +97,10 @@ def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
 
 
 async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
+    if hamgam.settings.staff_ids:
+        async with transaction(hamgam.sessions) as session:
+            for telegram_id in hamgam.settings.staff_ids:
+                await people.add_staff(session, telegram_id, None)
     me = await bot.get_me()
     hamgam.dispatcher["bot_username"] = me.username
     await sync_commands(hamgam)

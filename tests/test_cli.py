@@ -1,0 +1,98 @@
+"""The `hamgam` command: migrations, staff bootstrap, clear configuration errors, sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.sandbox import SandboxClient
+from tests.e2e.harness import free_port
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    for name in ("BOT_TOKEN", "WEBHOOK_URL", "TELEGRAM_API_URL", "STAFF_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    return {}
+
+
+def test_migrate_then_manage_staff(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["staff", "list"])
+    assert result.exit_code == 1 and "hamgam migrate" in result.output
+    assert runner.invoke(main, ["migrate"]).output.strip() == "Database is up to date."
+    assert runner.invoke(main, ["staff", "add", "424242"]).exit_code == 0
+    assert "424242" in runner.invoke(main, ["staff", "list"]).output
+    assert runner.invoke(main, ["staff", "remove", "424242"]).exit_code == 0
+    result = runner.invoke(main, ["staff", "remove", "424242"])
+    assert result.exit_code == 1 and "not staff" in result.output
+    assert "424242" not in runner.invoke(main, ["staff", "list"]).output
+
+
+def test_a_malformed_token_stops_the_start_with_a_clear_message(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "12345:short")
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 1
+    assert "BOT_TOKEN does not look like a Telegram bot token" in result.output
+    assert "12345:short" not in result.output
+
+
+def test_an_unreachable_database_stops_the_start_with_a_clear_message(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/x")
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 1
+    assert "Cannot reach the database" in result.output
+    assert TOKEN not in result.output
+
+
+async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("BOT_TOKEN", "WEBHOOK_URL", "TELEGRAM_API_URL")
+    } | {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hamgam.db'}",
+        "SANDBOX_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--migrate",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        output = ""
+        while "sandbox chat --as resident" not in output:
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line, f"hamgam run exited: {output}"
+            output += line.decode()
+        async with SandboxClient(f"http://127.0.0.1:{port}") as client:
+            await client.add_user(id=2001, first_name="مریم", language_code="fa")
+            reply = await client.send_message(2001, "/start", wait_timeout=30)
+            assert "لطفاً زبان خود را انتخاب کنید" in reply["actions"][-1]["message"]["plain_text"]
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
