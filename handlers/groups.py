@@ -29,9 +29,10 @@ router.callback_query.middleware(RequireRole(Role.STAFF))
 
 private = Router(name="groups.private")
 private.message.filter(F.chat.type == "private", Onboarded())
-private.callback_query.filter(Onboarded())
+private.callback_query.filter(F.message.chat.type == "private", Onboarded())
 chats = Router(name="groups.chats")
 chats.message.filter(F.chat.type.in_({"group", "supergroup"}))
+chats.callback_query.filter(F.message.chat.type.in_({"group", "supergroup"}))
 router.include_routers(private, chats)
 
 # Updates about the bot's own membership need no staff role, so they live outside `router`.
@@ -162,10 +163,11 @@ async def list_groups(message: Message, session: AsyncSession, language: str) ->
 
 
 @private.callback_query(MenuAction.filter(F.action == "groups"))
-async def list_groups_from_menu(query: CallbackQuery, session: AsyncSession, language: str) -> None:
+async def list_groups_from_menu(
+    query: CallbackQuery, message: Message, session: AsyncSession, language: str
+) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await list_groups(query.message, session, language)
+    await list_groups(message, session, language)
 
 
 @private.message(Command("newgroup"))
@@ -177,11 +179,9 @@ async def new_group(message: Message, state: FSMContext) -> None:
 
 @private.callback_query(GroupAction.filter(F.action.in_({"new_wg", "new_sc"})))
 async def new_group_from_button(
-    query: CallbackQuery, callback_data: GroupAction, state: FSMContext
+    query: CallbackQuery, callback_data: GroupAction, message: Message, state: FSMContext
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
     kind = (
         GroupKind.STEERING_COMMITTEE
         if callback_data.action == "new_sc"
@@ -190,9 +190,9 @@ async def new_group_from_button(
     await state.set_state(GroupForm.name_fa)
     await state.set_data({"kind": kind.value})
     if kind is GroupKind.STEERING_COMMITTEE:
-        await query.message.answer(_("What is the steering committee called in Persian?"))
+        await message.answer(_("What is the steering committee called in Persian?"))
     else:
-        await query.message.answer(_("What is the new working group called in Persian?"))
+        await message.answer(_("What is the new working group called in Persian?"))
 
 
 @private.message(GroupForm.name_fa, F.text, ~F.text.startswith("/"))
@@ -241,16 +241,13 @@ async def group_name_en(
 async def group_action(
     query: CallbackQuery,
     callback_data: GroupAction,
+    message: Message,
     session: AsyncSession,
     person: Person,
     state: FSMContext,
     language: str,
     bot_username: str,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer()
-        return
     action, group_id = callback_data.action, callback_data.group_id
     try:
         if action == "list":
@@ -314,6 +311,7 @@ async def _show_members(
 async def remove_member(
     query: CallbackQuery,
     callback_data: MemberRemoval,
+    message: Message,
     session: AsyncSession,
     person: Person,
     language: str,
@@ -322,11 +320,10 @@ async def remove_member(
         session, callback_data.group_id, callback_data.person_id, person.id
     )
     await query.answer(_("Removed.") if removed else _("They are no longer a member."))
-    if isinstance(query.message, Message):
-        try:
-            await _show_members(query.message, session, callback_data.group_id, language)
-        except GroupError as error:
-            await query.message.edit_text(problem_text(error.problem))
+    try:
+        await _show_members(message, session, callback_data.group_id, language)
+    except GroupError as error:
+        await message.edit_text(problem_text(error.problem))
 
 
 @chats.message(Command("link"))
@@ -351,14 +348,11 @@ async def link_chat(message: Message, session: AsyncSession, language: str) -> N
 async def link_chosen(
     query: CallbackQuery,
     callback_data: LinkChoice,
+    message: Message,
     session: AsyncSession,
     person: Person,
     language: str,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message) or message.chat.type not in ("group", "supergroup"):
-        await query.answer(_("This button has expired."), show_alert=True)
-        return
     try:
         group = await groups.link_chat(session, callback_data.group_id, message.chat.id, person.id)
     except GroupError as error:

@@ -30,7 +30,6 @@ async def show_help(message: Message, roles: frozenset[Role]) -> None:
 
 
 @router.callback_query(MenuAction.filter(F.action == "help"))
-async def help_from_menu(query: CallbackQuery, roles: frozenset[Role]) -> None:
+async def help_from_menu(query: CallbackQuery, message: Message, roles: frozenset[Role]) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(help_text(roles, True), reply_markup=menu_keyboard(roles))
+    await message.answer(help_text(roles, True), reply_markup=menu_keyboard(roles))

@@ -62,19 +62,18 @@ async def forget(message: Message) -> None:
 async def forget_chosen(
     query: CallbackQuery,
     callback_data: ForgetChoice,
+    message: Message,
     session: AsyncSession,
     person: Person,
     state: FSMContext,
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
     if not callback_data.confirm:
-        await query.message.edit_text(_("Nothing was deleted."))
+        await message.edit_text(_("Nothing was deleted."))
         return
     await people.forget(session, person)
     await state.clear()
-    await query.message.edit_text(
+    await message.edit_text(
         _(
             "Your personal data has been deleted. Goodbye! If you send /start again,"
             " you will start as a new person."

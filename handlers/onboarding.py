@@ -155,6 +155,7 @@ async def start(
 async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
+    message: Message,
     person: Person,
     roles: frozenset[Role],
     i18n: I18n,
@@ -164,17 +165,16 @@ async def choose_language(
     people.choose_language(person, language)
     with i18n.use_locale(language):
         await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_text(
-                _("Language: {language} ✓").format(language=LANGUAGE_NAMES[language])
+        await message.edit_text(
+            _("Language: {language} ✓").format(language=LANGUAGE_NAMES[language])
+        )
+        if first_time or onboarding_step(person) is not OnboardingStep.DONE:
+            await continue_onboarding(message, person, roles)
+        else:
+            await message.answer(
+                _("Done. I will speak English with you from now on."),
+                reply_markup=menu_keyboard(roles),
             )
-            if first_time or onboarding_step(person) is not OnboardingStep.DONE:
-                await continue_onboarding(query.message, person, roles)
-            else:
-                await query.message.answer(
-                    _("Done. I will speak English with you from now on."),
-                    reply_markup=menu_keyboard(roles),
-                )
         if Role.STAFF in roles and person.telegram_id is not None:
             await set_staff_commands(query.bot, i18n, person.telegram_id, language, True)
 
@@ -182,27 +182,26 @@ async def choose_language(
 @router.callback_query(Consent.filter())
 async def give_consent(
     query: CallbackQuery,
+    message: Message,
     session: AsyncSession,
     person: Person,
     state: FSMContext,
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
     step = onboarding_step(person)
     if step is OnboardingStep.LANGUAGE:
-        await ask_language(query.message)
+        await ask_language(message)
         return
     if step is OnboardingStep.CONSENT:
         people.consent(person)
-        if query.message.reply_markup is not None:
-            await query.message.edit_reply_markup(reply_markup=None)
-        if not await _join_pending_group(query.message, session, person, state):
+        if message.reply_markup is not None:
+            await message.edit_reply_markup(reply_markup=None)
+        if not await _join_pending_group(message, session, person, state):
             # Whoever comes without an invite is a resident of the neighbourhood.
             people.grant(person, Role.RESIDENT)
         await session.flush()
     roles = await people.roles_of(session, person)
-    await query.message.answer(
+    await message.answer(
         _("You're all set! Here is what you can do:"), reply_markup=menu_keyboard(roles)
     )
 
@@ -213,10 +212,9 @@ async def change_language(message: Message) -> None:
 
 
 @router.callback_query(MenuAction.filter(F.action == "language"))
-async def change_language_from_menu(query: CallbackQuery) -> None:
+async def change_language_from_menu(query: CallbackQuery, message: Message) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await change_language(query.message)
+    await change_language(message)
 
 
 @router.message(Command("privacy"))
@@ -225,7 +223,6 @@ async def privacy(message: Message) -> None:
 
 
 @router.callback_query(MenuAction.filter(F.action == "privacy"))
-async def privacy_from_menu(query: CallbackQuery) -> None:
+async def privacy_from_menu(query: CallbackQuery, message: Message) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await privacy(query.message)
+    await privacy(message)

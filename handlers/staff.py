@@ -24,7 +24,7 @@ from handlers.menu import MenuAction
 
 router = Router(name="staff")
 router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(Onboarded())
+router.callback_query.filter(F.message.chat.type == "private", Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -63,23 +63,23 @@ async def list_staff(message: Message, session: AsyncSession) -> None:
 
 
 @router.callback_query(MenuAction.filter(F.action == "staff"))
-async def list_staff_from_menu(query: CallbackQuery, session: AsyncSession) -> None:
+async def list_staff_from_menu(
+    query: CallbackQuery, message: Message, session: AsyncSession
+) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await list_staff(query.message, session)
+    await list_staff(message, session)
 
 
 @router.callback_query(StaffAction.filter(F.action == "add"))
-async def ask_for_staff(query: CallbackQuery, state: FSMContext) -> None:
+async def ask_for_staff(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await state.set_state(StaffForm.telegram_id)
-        await query.message.answer(
-            _(
-                "Send the Telegram id (a number) of the person to add as staff."
-                " They can see it, for example, with @userinfobot."
-            )
+    await state.set_state(StaffForm.telegram_id)
+    await message.answer(
+        _(
+            "Send the Telegram id (a number) of the person to add as staff."
+            " They can see it, for example, with @userinfobot."
         )
+    )
 
 
 @router.message(StaffForm.telegram_id, F.text, ~F.text.startswith("/"))
@@ -108,6 +108,7 @@ async def add_staff(
 async def remove_staff(
     query: CallbackQuery,
     callback_data: StaffAction,
+    message: Message,
     session: AsyncSession,
     person: Person,
     bot: Bot,
@@ -122,6 +123,5 @@ async def remove_staff(
     else:
         await query.answer(_("Removed from the backbone staff."))
         await set_staff_commands(bot, i18n, callback_data.telegram_id, None, False)
-    if isinstance(query.message, Message):
-        text, keyboard = await staff_overview(session)
-        await query.message.edit_text(text, reply_markup=keyboard)
+    text, keyboard = await staff_overview(session)
+    await message.edit_text(text, reply_markup=keyboard)

@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.db import create_engine, session_factory, transaction
 from bot.models import Base
+from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 BACKENDS = ["sqlite", "postgresql"]
+# Shaped like a real token so that the bot's own validation accepts it.
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
 
 def pytest_report_header() -> list[str]:
@@ -93,3 +96,19 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
 def wall_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """The local Bot API emulator on a free port."""
+    emulator = Emulator(TOKEN, webhook_retry_delay=0.05)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[SandboxClient]:
+    """The emulator's control API: act as people and groups, read what the bot did."""
+    async with SandboxClient(emulator.base_url) as client:
+        yield client

@@ -12,9 +12,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.sandbox import SandboxClient
+from tests.conftest import TOKEN
 from tests.e2e.harness import free_port
-
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
 
 @pytest.fixture

@@ -47,16 +47,21 @@ class Onboarded(Filter):
 
 
 class ButtonGuard(BaseMiddleware):
-    """Refuses a button press Telegram would never send: on a message in someone else's private
-    chat, or from someone the bot does not know (for instance after /forget)."""
+    """Refuses a button press Telegram would never send (on a message in someone else's private
+    chat, or from someone the bot does not know, for instance after /forget) and one on a
+    message too old to touch; handlers then get the pressed message as `message`."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, CallbackQuery)
-        chat = event.message.chat if event.message else None
-        if chat is not None and chat.type == "private" and chat.id != event.from_user.id:
+        message = event.message
+        if not isinstance(message, Message):  # inline, or older than Telegram lets us edit
+            await event.answer(_("This button has expired."), show_alert=True)
+            return None
+        if message.chat.type == "private" and message.chat.id != event.from_user.id:
             await event.answer(_("This button is not yours."), show_alert=True)
             return None
-        if data["person"] is None and (chat is None or chat.type == "private"):
+        if data["person"] is None and message.chat.type == "private":
             await event.answer(_("This button has expired. Send /start to begin."), show_alert=True)
             return None
+        data["message"] = message
         return await handler(event, data)

@@ -7,21 +7,7 @@ import pytest
 from bot.db import create_engine, session_factory, transaction
 from bot.people import service as people
 from bot.sandbox import Emulator, SandboxClient
-from tests.e2e.harness import TOKEN, BotProcess, Person, bot_settings, free_port
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator(TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(emulator.base_url) as client:
-        yield client
+from tests.e2e.harness import BotProcess, Person, bot_settings, free_port
 
 
 @pytest.fixture(params=["polling"])

@@ -12,8 +12,7 @@ from aiohttp import web
 from bot.config import Settings, load_settings
 from bot.sandbox import SandboxClient
 from bot.telegram.app import Hamgam, build, run_polling, start_webhook
-
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+from tests.conftest import TOKEN
 
 
 def free_port() -> int:

@@ -13,24 +13,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.sandbox import Emulator, SandboxClient
+from bot.sandbox import Emulator
+from tests.conftest import TOKEN
 
-TOKEN = "123456:sandbox-test-token"
-BOT_ID = 123456
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emulator = Emulator(TOKEN, webhook_retry_delay=0.05)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
-async def sandbox(emulator: Emulator) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(emulator.base_url) as client:
-        yield client
+BOT_ID = int(TOKEN.split(":")[0])
 
 
 @pytest.fixture

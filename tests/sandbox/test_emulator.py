@@ -40,10 +40,10 @@ def keyboard(*labels: str) -> InlineKeyboardMarkup:
 
 
 @pytest.fixture
-async def maryam(sandbox: SandboxClient) -> int:
+async def maryam(client: SandboxClient) -> int:
     """A resident who has started the bot, so it may write to her."""
-    await sandbox.add_user(MARYAM, "Maryam", username="maryam", language_code="fa")
-    await sandbox.send_message(MARYAM, "/start", wait=False)
+    await client.add_user(MARYAM, "Maryam", username="maryam", language_code="fa")
+    await client.send_message(MARYAM, "/start", wait=False)
     return MARYAM
 
 
@@ -98,7 +98,7 @@ async def test_unknown_method_is_not_found(api_url: str, http: aiohttp.ClientSes
 
 
 async def test_send_message_with_inline_keyboard_is_stored_as_seen(
-    bot: Bot, bot_id: int, sandbox: SandboxClient, maryam: int
+    bot: Bot, bot_id: int, client: SandboxClient, maryam: int
 ) -> None:
     sent = await bot.send_message(
         maryam, "<b>سلام</b> &amp; welcome", reply_markup=keyboard("Yes", "No")
@@ -107,18 +107,18 @@ async def test_send_message_with_inline_keyboard_is_stored_as_seen(
     assert sent.from_user is not None and sent.from_user.id == bot_id
     assert sent.chat.type == "private" and sent.chat.first_name == "Maryam"
     assert sent.entities is not None and sent.entities[0].type == "bold"
-    [stored] = await sandbox.messages(maryam, sender="bot")
+    [stored] = await client.messages(maryam, sender="bot")
     assert stored["text"] == "<b>سلام</b> &amp; welcome"
     assert stored["plain_text"] == "سلام & welcome"
     assert stored["parse_mode"] == "HTML"
     assert stored["reply_markup"]["inline_keyboard"][1][0] == {"text": "No", "callback_data": "no"}
-    assert [m["by_bot"] for m in await sandbox.messages(maryam)] == [False, True]
-    [entry] = await sandbox.sent()
+    assert [m["by_bot"] for m in await client.messages(maryam)] == [False, True]
+    [entry] = await client.sent()
     assert (entry["method"], entry["chat_id"]) == ("sendMessage", maryam)
 
 
 async def test_message_ids_grow_per_chat_and_reply_keyboards_are_kept(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
     first = await bot.send_message(maryam, "one")
     second = await bot.send_message(
@@ -129,7 +129,7 @@ async def test_message_ids_grow_per_chat_and_reply_keyboards_are_kept(
     )
     assert second.message_id == first.message_id + 1
     assert second.reply_to_message is not None
-    stored = (await sandbox.messages(maryam))[-1]
+    stored = (await client.messages(maryam))[-1]
     assert stored["reply_markup"]["keyboard"] == [[{"text": "فارسی"}]]
     assert stored["reply_to_message_id"] == first.message_id
 
@@ -158,31 +158,31 @@ async def test_callback_data_longer_than_64_bytes_is_refused(bot: Bot, maryam: i
         await bot.send_message(maryam, "pick", reply_markup=markup)
 
 
-async def test_who_the_bot_cannot_reach(bot: Bot, sandbox: SandboxClient, maryam: int) -> None:
-    await sandbox.add_user(2002, "Reza")
+async def test_who_the_bot_cannot_reach(bot: Bot, client: SandboxClient, maryam: int) -> None:
+    await client.add_user(2002, "Reza")
     with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
         await bot.send_message(2002, "hello")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(777, "hello")
-    await sandbox.block(maryam, wait=False)
+    await client.block(maryam, wait=False)
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(maryam, "hello")
-    group = await sandbox.create_chat("Park cleanup")
+    group = await client.create_chat("Park cleanup")
     with pytest.raises(TelegramForbiddenError, match="bot is not a member of the group chat"):
         await bot.send_message(group["id"], "hello")
-    await sandbox.set_bot_status(group["id"], maryam, "member", wait=False)
+    await client.set_bot_status(group["id"], maryam, "member", wait=False)
     await bot.send_message(group["id"], "hello group")
-    await sandbox.set_bot_status(group["id"], maryam, "kicked", wait=False)
+    await client.set_bot_status(group["id"], maryam, "kicked", wait=False)
     with pytest.raises(TelegramForbiddenError, match="bot was kicked from the group chat"):
         await bot.send_message(group["id"], "hello")
 
 
 async def test_migrated_group_answers_with_the_new_chat_id(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
-    group = await sandbox.create_chat("Steering committee")
-    await sandbox.set_bot_status(group["id"], maryam, "administrator", wait=False)
-    migrated = await sandbox.migrate_chat(group["id"], wait=False)
+    group = await client.create_chat("Steering committee")
+    await client.set_bot_status(group["id"], maryam, "administrator", wait=False)
+    migrated = await client.migrate_chat(group["id"], wait=False)
     new_id = migrated["id"]
     assert migrated["type"] == "supergroup" and str(new_id).startswith("-100")
     with pytest.raises(TelegramMigrateToChat) as caught:
@@ -192,7 +192,7 @@ async def test_migrated_group_answers_with_the_new_chat_id(
     assert sent.chat.type == "supergroup"
 
 
-async def test_edit_message_text_and_markup(bot: Bot, sandbox: SandboxClient, maryam: int) -> None:
+async def test_edit_message_text_and_markup(bot: Bot, client: SandboxClient, maryam: int) -> None:
     sent = await bot.send_message(maryam, "Question 1", reply_markup=keyboard("A", "B"))
     edited = await bot.edit_message_text(
         text="Question 1 — <i>answered</i>",
@@ -214,13 +214,13 @@ async def test_edit_message_text_and_markup(bot: Bot, sandbox: SandboxClient, ma
         await bot.edit_message_reply_markup(chat_id=maryam, message_id=sent.message_id)
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text(text="x", chat_id=maryam, message_id=999)
-    stored = (await sandbox.messages(maryam))[-1]
+    stored = (await client.messages(maryam))[-1]
     assert (stored["plain_text"], stored["edited"], stored["reply_markup"]) == (
         "Question 1 — answered",
         2,
         None,
     )
-    assert [a["method"] for a in await sandbox.actions()][-4:] == [
+    assert [a["method"] for a in await client.actions()][-4:] == [
         "editMessageText",
         "editMessageReplyMarkup",
         "editMessageReplyMarkup",
@@ -228,24 +228,24 @@ async def test_edit_message_text_and_markup(bot: Bot, sandbox: SandboxClient, ma
     ]
 
 
-async def test_delete_and_pin(bot: Bot, sandbox: SandboxClient, maryam: int) -> None:
+async def test_delete_and_pin(bot: Bot, client: SandboxClient, maryam: int) -> None:
     keep = await bot.send_message(maryam, "keep")
     gone = await bot.send_message(maryam, "gone")
     assert await bot.pin_chat_message(maryam, keep.message_id)
     assert await bot.delete_message(maryam, gone.message_id)
     with pytest.raises(TelegramBadRequest, match="message to delete not found"):
         await bot.delete_message(maryam, gone.message_id)
-    by_id = {m["message_id"]: m for m in await sandbox.messages(maryam)}
+    by_id = {m["message_id"]: m for m in await client.messages(maryam)}
     assert by_id[keep.message_id]["pinned"] and by_id[gone.message_id]["deleted"]
     assert await bot.unpin_chat_message(maryam)
-    assert not (await sandbox.messages(maryam))[keep.message_id - 1]["pinned"]
+    assert not (await client.messages(maryam))[keep.message_id - 1]["pinned"]
 
 
 async def test_answer_callback_query_only_once(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
     sent = await bot.send_message(maryam, "Ready?", reply_markup=keyboard("Go"))
-    press = await sandbox.callback(maryam, maryam, sent.message_id, "go", wait=False)
+    press = await client.callback(maryam, maryam, sent.message_id, "go", wait=False)
     [update] = await bot.get_updates(offset=-1)
     query = update.callback_query
     assert query is not None and query.data == "go" and query.id == press["callback_query_id"]
@@ -253,13 +253,13 @@ async def test_answer_callback_query_only_once(
     assert await bot.answer_callback_query(query.id, text="Saved ✓", show_alert=True)
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await bot.answer_callback_query(query.id)
-    answer = (await sandbox.actions())[-2]
+    answer = (await client.actions())[-2]
     assert answer["method"] == "answerCallbackQuery" and answer["chat_id"] == maryam
     assert answer["params"]["text"] == "Saved ✓"
 
 
 async def test_send_document_upload_get_file_and_download(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
     content = "indicator,value\nآموزش,۱۲\n".encode()
     sent = await bot.send_document(
@@ -277,19 +277,19 @@ async def test_send_document_upload_get_file_and_download(
     assert file.file_path is not None
     downloaded = await bot.download_file(file.file_path)
     assert downloaded is not None and downloaded.read() == content
-    assert await sandbox.file_content(sent.document.file_id) == content
+    assert await client.file_content(sent.document.file_id) == content
     again = await bot.send_document(maryam, sent.document.file_id)
     assert again.document is not None and again.document.file_id == sent.document.file_id
     with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
         await bot.send_document(maryam, "no-such-file")
 
 
-async def test_send_photo_and_user_files(bot: Bot, sandbox: SandboxClient, maryam: int) -> None:
+async def test_send_photo_and_user_files(bot: Bot, client: SandboxClient, maryam: int) -> None:
     png = b"\x89PNG\r\n\x1a\nchart"
     sent = await bot.send_photo(maryam, BufferedInputFile(png, filename="chart.png"))
     assert sent.photo is not None
-    assert await sandbox.file_content(sent.photo[-1].file_id) == png
-    result = await sandbox.send_message(
+    assert await client.file_content(sent.photo[-1].file_id) == png
+    result = await client.send_message(
         maryam, "receipt", document=("receipt.pdf", b"%PDF-1.4", "application/pdf"), wait=False
     )
     document = result["message"]["document"]
@@ -300,7 +300,7 @@ async def test_send_photo_and_user_files(bot: Bot, sandbox: SandboxClient, marya
     assert downloaded is not None and downloaded.read() == b"%PDF-1.4"
 
 
-async def test_polls_send_answer_stop(bot: Bot, sandbox: SandboxClient, maryam: int) -> None:
+async def test_polls_send_answer_stop(bot: Bot, client: SandboxClient, maryam: int) -> None:
     sent = await bot.send_poll(
         maryam,
         "Which day suits the meeting?",
@@ -308,7 +308,7 @@ async def test_polls_send_answer_stop(bot: Bot, sandbox: SandboxClient, maryam: 
         is_anonymous=False,
     )
     assert sent.poll is not None and not sent.poll.is_anonymous
-    await sandbox.answer_poll(maryam, sent.poll.id, [1], wait=False)
+    await client.answer_poll(maryam, sent.poll.id, [1], wait=False)
     [update] = await bot.get_updates(offset=-1)
     assert update.poll_answer is not None and update.poll_answer.option_ids == [1]
     stopped = await bot.stop_poll(maryam, sent.message_id)
@@ -318,17 +318,17 @@ async def test_polls_send_answer_stop(bot: Bot, sandbox: SandboxClient, maryam: 
 
 
 async def test_anonymous_poll_votes_arrive_as_poll_updates(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
     sent = await bot.send_poll(maryam, "Rate the park", ["Good", "Bad"])
     assert sent.poll is not None and sent.poll.is_anonymous
-    await sandbox.answer_poll(maryam, sent.poll.id, [0], wait=False)
+    await client.answer_poll(maryam, sent.poll.id, [0], wait=False)
     [update] = await bot.get_updates(offset=-1)
     assert update.poll is not None and update.poll.options[0].voter_count == 1
 
 
 async def test_commands_are_stored_per_scope_and_language(
-    bot: Bot, sandbox: SandboxClient, maryam: int
+    bot: Bot, client: SandboxClient, maryam: int
 ) -> None:
     await bot.set_my_commands([BotCommand(command="start", description="شروع")], language_code="fa")
     await bot.set_my_commands(
@@ -337,7 +337,7 @@ async def test_commands_are_stored_per_scope_and_language(
     )
     assert [c.command for c in await bot.get_my_commands(language_code="fa")] == ["start"]
     assert await bot.get_my_commands() == []
-    stored = await sandbox.commands()
+    stored = await client.commands()
     assert {(s["scope"]["type"], s["language_code"]) for s in stored} == {
         ("default", "fa"),
         ("chat", ""),
@@ -346,10 +346,10 @@ async def test_commands_are_stored_per_scope_and_language(
         await bot.set_my_commands([BotCommand(command="Bad Command", description="x")])
 
 
-async def test_chat_information(bot: Bot, bot_id: int, sandbox: SandboxClient, maryam: int) -> None:
-    group = await sandbox.create_chat("Working group", type="supergroup")
-    await sandbox.set_member(group["id"], maryam, "creator")
-    await sandbox.set_bot_status(group["id"], maryam, "administrator", wait=False)
+async def test_chat_information(bot: Bot, bot_id: int, client: SandboxClient, maryam: int) -> None:
+    group = await client.create_chat("Working group", type="supergroup")
+    await client.set_member(group["id"], maryam, "creator")
+    await client.set_bot_status(group["id"], maryam, "administrator", wait=False)
     info = await bot.get_chat(group["id"])
     assert (info.type, info.title) == ("supergroup", "Working group")
     member = await bot.get_chat_member(group["id"], maryam)

@@ -78,26 +78,26 @@ def survey_router() -> Router:
 
 
 async def test_polling_bot_conversation_is_deterministic(
-    bot: Bot, sandbox: SandboxClient, polling: Polling
+    bot: Bot, client: SandboxClient, polling: Polling
 ) -> None:
     dp = Dispatcher()
     dp.include_router(survey_router())
     async with polling(dp):
-        started = await sandbox.send_message(MARYAM, "/start")
+        started = await client.send_message(MARYAM, "/start")
         [asked] = started["actions"]
         assert asked["method"] == "sendMessage" and asked["ok"]
         assert asked["message"]["plain_text"] == "Did you attend the meeting?"
 
-        pressed = await sandbox.press(MARYAM, MARYAM, "Yes")
+        pressed = await client.press(MARYAM, MARYAM, "Yes")
         assert pressed["answer"] == {"text": "Thanks!", "show_alert": False, "url": None}
         assert [a["method"] for a in pressed["actions"]] == [
             "editMessageText",
             "answerCallbackQuery",
         ]
-        [question] = await sandbox.messages(MARYAM, sender="bot")
+        [question] = await client.messages(MARYAM, sender="bot")
         assert question["plain_text"] == "Answer saved: yes" and question["reply_markup"] is None
 
-        forged = await sandbox.callback(MARYAM, MARYAM, question["message_id"], "vote:42")
+        forged = await client.callback(MARYAM, MARYAM, question["message_id"], "vote:42")
         assert forged["answer"] == {
             "text": "This button is no longer valid",
             "show_alert": True,
@@ -105,35 +105,35 @@ async def test_polling_bot_conversation_is_deterministic(
         }
 
         with pytest.raises(LookupError, match=r"available: \[\]"):
-            await sandbox.press(MARYAM, MARYAM, "Yes")
+            await client.press(MARYAM, MARYAM, "Yes")
         # aiogram asked only for the update types it handles: blocking is not delivered
-        blocked = await sandbox.block(MARYAM)
+        blocked = await client.block(MARYAM)
         assert blocked["delivered"] is False and blocked["actions"] == []
 
 
-async def test_wait_times_out_with_a_clear_message(sandbox: SandboxClient) -> None:
+async def test_wait_times_out_with_a_clear_message(client: SandboxClient) -> None:
     with pytest.raises(SandboxError, match=r"not fetched within 0\.2 s") as caught:
-        await sandbox.send_message(MARYAM, "anyone there?", wait_timeout=0.2)
+        await client.send_message(MARYAM, "anyone there?", wait_timeout=0.2)
     assert caught.value.status == 504
 
 
 async def test_long_poll_wakes_when_an_update_arrives(
-    emulator: Emulator, bot: Bot, sandbox: SandboxClient, eventually: Eventually
+    emulator: Emulator, bot: Bot, client: SandboxClient, eventually: Eventually
 ) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=5))
     await eventually(lambda: emulator.state.updates.poll_generation > 0)
     began = time.monotonic()
-    await sandbox.send_message(MARYAM, "salaam", wait=False)
+    await client.send_message(MARYAM, "salaam", wait=False)
     [update] = await poll
     assert time.monotonic() - began < 1
     assert update.message is not None and update.message.text == "salaam"
 
 
 async def test_offset_confirms_updates_and_releases_waiters(
-    bot: Bot, sandbox: SandboxClient
+    bot: Bot, client: SandboxClient
 ) -> None:
-    first = await sandbox.send_message(MARYAM, "one", wait=False)
-    waiter = asyncio.create_task(sandbox.send_message(MARYAM, "two"))
+    first = await client.send_message(MARYAM, "one", wait=False)
+    waiter = asyncio.create_task(client.send_message(MARYAM, "two"))
     updates: list[Any] = []
     while len(updates) < 2:
         updates = await bot.get_updates(timeout=1)
@@ -144,18 +144,18 @@ async def test_offset_confirms_updates_and_releases_waiters(
     assert [a["message"]["plain_text"] for a in handled["actions"]] == ["reply while handling"]
 
 
-async def test_allowed_updates_filter_and_are_remembered(bot: Bot, sandbox: SandboxClient) -> None:
-    await sandbox.send_message(MARYAM, "hello", wait=False)
+async def test_allowed_updates_filter_and_are_remembered(bot: Bot, client: SandboxClient) -> None:
+    await client.send_message(MARYAM, "hello", wait=False)
     [update] = await bot.get_updates(allowed_updates=["callback_query"])
     sent = await bot.send_message(MARYAM, "Pick", reply_markup=None)
     await bot.get_updates(offset=update.update_id + 1)
-    ignored = await sandbox.send_message(MARYAM, "not wanted")
+    ignored = await client.send_message(MARYAM, "not wanted")
     assert ignored["delivered"] is False and ignored["update_id"] is None
-    pressed = await sandbox.callback(MARYAM, MARYAM, sent.message_id, "x", wait=False)
+    pressed = await client.callback(MARYAM, MARYAM, sent.message_id, "x", wait=False)
     [only] = await bot.get_updates()
     assert only.update_id == pressed["update_id"] and only.callback_query is not None
     await bot.get_updates(offset=only.update_id + 1, allowed_updates=[])
-    assert (await sandbox.send_message(MARYAM, "default again", wait=False))["delivered"]
+    assert (await client.send_message(MARYAM, "default again", wait=False))["delivered"]
 
 
 async def test_a_second_poller_ends_the_first_with_conflict(
@@ -169,7 +169,7 @@ async def test_a_second_poller_ends_the_first_with_conflict(
 
 
 async def test_webhook_with_secret_token_and_reply_in_response(
-    bot: Bot, sandbox: SandboxClient, serve: Serve
+    bot: Bot, client: SandboxClient, serve: Serve
 ) -> None:
     router = Router()
 
@@ -187,7 +187,7 @@ async def test_webhook_with_secret_token_and_reply_in_response(
     assert await bot.set_webhook(f"{url}/webhook", secret_token=SECRET)
     with pytest.raises(TelegramConflictError, match="webhook is active"):
         await bot.get_updates()
-    result = await sandbox.send_message(MARYAM, "/start")
+    result = await client.send_message(MARYAM, "/start")
     [reply] = result["actions"]
     assert reply["method"] == "sendMessage"
     assert reply["message"]["plain_text"] == "Welcome (sent in the webhook response)"
@@ -197,7 +197,7 @@ async def test_webhook_with_secret_token_and_reply_in_response(
 
 
 async def test_failed_webhook_deliveries_are_retried_in_order(
-    bot: Bot, sandbox: SandboxClient, serve: Serve
+    bot: Bot, client: SandboxClient, serve: Serve
 ) -> None:
     received: list[tuple[str | None, str]] = []
     failures = 2
@@ -217,14 +217,14 @@ async def test_failed_webhook_deliveries_are_retried_in_order(
     app.router.add_post("/hook", receive)
     url = await serve(app)
     await bot.set_webhook(f"{url}/hook", secret_token=SECRET)
-    await sandbox.send_message(MARYAM, "first", wait=False)
-    await sandbox.send_message(MARYAM, "second")
+    await client.send_message(MARYAM, "first", wait=False)
+    await client.send_message(MARYAM, "second")
     assert received == [(SECRET, "first"), (SECRET, "second")]
     info = await bot.get_webhook_info()
     assert info.last_error_message is not None and "500" in info.last_error_message
 
 
-async def test_webhook_targets_round_robin(bot: Bot, sandbox: SandboxClient, serve: Serve) -> None:
+async def test_webhook_targets_round_robin(bot: Bot, client: SandboxClient, serve: Serve) -> None:
     hits: dict[str, int] = {"a": 0, "b": 0}
 
     def replica(name: str) -> web.Application:
@@ -237,18 +237,18 @@ async def test_webhook_targets_round_robin(bot: Bot, sandbox: SandboxClient, ser
         return app
 
     urls = [await serve(replica("a")), await serve(replica("b"))]
-    await sandbox.set_webhook_targets([f"{u}/" for u in urls])
+    await client.set_webhook_targets([f"{u}/" for u in urls])
     await bot.set_webhook(f"{urls[0]}/")
-    assert (await sandbox.webhook_info())["targets"] == [f"{u}/" for u in urls]
+    assert (await client.webhook_info())["targets"] == [f"{u}/" for u in urls]
     for n in range(4):
-        await sandbox.send_message(MARYAM, f"message {n}")
+        await client.send_message(MARYAM, f"message {n}")
     assert hits == {"a": 2, "b": 2}
 
 
 async def test_drop_pending_updates(
-    bot: Bot, emulator: Emulator, sandbox: SandboxClient, eventually: Eventually
+    bot: Bot, emulator: Emulator, client: SandboxClient, eventually: Eventually
 ) -> None:
-    waiting = asyncio.create_task(sandbox.send_message(MARYAM, "stale"))
+    waiting = asyncio.create_task(client.send_message(MARYAM, "stale"))
     await eventually(lambda: bool(emulator.state.updates.pending))
     await bot.delete_webhook(drop_pending_updates=True)
     assert (await waiting)["actions"] == []
@@ -256,7 +256,7 @@ async def test_drop_pending_updates(
 
 
 async def test_raw_webhook_reply_as_json_body(
-    api_url: str, http: aiohttp.ClientSession, sandbox: SandboxClient, serve: Serve
+    api_url: str, http: aiohttp.ClientSession, client: SandboxClient, serve: Serve
 ) -> None:
     async def receive(request: web.Request) -> web.Response:
         update = await request.json()
@@ -268,5 +268,5 @@ async def test_raw_webhook_reply_as_json_body(
     url = await serve(app)
     async with http.post(f"{api_url}/setWebhook", json={"url": f"{url}/"}) as response:
         assert (await response.json())["result"] is True
-    result = await sandbox.send_message(MARYAM, "ping")
+    result = await client.send_message(MARYAM, "ping")
     assert [a["message"]["plain_text"] for a in result["actions"]] == ["pong"]

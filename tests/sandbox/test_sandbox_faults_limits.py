@@ -21,100 +21,100 @@ MARYAM, REZA = 1001, 1002
 
 
 @pytest.fixture
-async def residents(sandbox: SandboxClient) -> list[int]:
+async def residents(client: SandboxClient) -> list[int]:
     """Two residents who have started the bot."""
     for user_id in (MARYAM, REZA):
-        await sandbox.send_message(user_id, "/start", wait=False)
+        await client.send_message(user_id, "/start", wait=False)
     return [MARYAM, REZA]
 
 
 async def test_429_surfaces_as_retry_after_and_skips_the_call(
-    bot: Bot, sandbox: SandboxClient, residents: list[int]
+    bot: Bot, client: SandboxClient, residents: list[int]
 ) -> None:
-    await sandbox.add_fault("429", method="sendMessage", times=1, retry_after=3)
+    await client.add_fault("429", method="sendMessage", times=1, retry_after=3)
     with pytest.raises(TelegramRetryAfter) as caught:
         await bot.send_message(MARYAM, "news")
     assert caught.value.retry_after == 3
     await bot.send_message(MARYAM, "news")
-    assert [m["plain_text"] for m in await sandbox.messages(MARYAM, sender="bot")] == ["news"]
-    failed, succeeded = await sandbox.actions()
+    assert [m["plain_text"] for m in await client.messages(MARYAM, sender="bot")] == ["news"]
+    failed, succeeded = await client.actions()
     assert failed["error"] == {
         "ok": False,
         "error_code": 429,
         "description": "Too Many Requests: retry after 3",
         "parameters": {"retry_after": 3},
     }
-    assert succeeded["ok"] and len(await sandbox.sent()) == 1
-    assert (await sandbox.stats())["errors"] == {"429": 1}
+    assert succeeded["ok"] and len(await client.sent()) == 1
+    assert (await client.stats())["errors"] == {"429": 1}
 
 
-async def test_5xx_and_403_faults(bot: Bot, sandbox: SandboxClient, residents: list[int]) -> None:
-    await sandbox.add_fault("5xx", status=502, times=1)
+async def test_5xx_and_403_faults(bot: Bot, client: SandboxClient, residents: list[int]) -> None:
+    await client.add_fault("5xx", status=502, times=1)
     with pytest.raises(TelegramServerError, match="Bad Gateway"):
         await bot.send_message(MARYAM, "x")
-    await sandbox.add_fault("403", chat_id=REZA)
+    await client.add_fault("403", chat_id=REZA)
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(REZA, "x")
     with pytest.raises(TelegramForbiddenError):
         await bot.send_message(REZA, "again: until cleared")
     await bot.send_message(MARYAM, "other chats are fine")
-    await sandbox.clear_faults()
+    await client.clear_faults()
     await bot.send_message(REZA, "cleared")
 
 
 async def test_faults_without_a_method_spare_get_updates(
-    bot: Bot, sandbox: SandboxClient, residents: list[int]
+    bot: Bot, client: SandboxClient, residents: list[int]
 ) -> None:
-    await sandbox.add_fault("5xx", status=500)
+    await client.add_fault("5xx", status=500)
     assert len(await bot.get_updates()) == 2
     with pytest.raises(TelegramServerError):
         await bot.get_me()
 
 
 async def test_slow_answers_still_succeed(
-    bot: Bot, sandbox: SandboxClient, residents: list[int]
+    bot: Bot, client: SandboxClient, residents: list[int]
 ) -> None:
-    await sandbox.add_fault("slow", method="sendMessage", delay=0.3, times=1)
+    await client.add_fault("slow", method="sendMessage", delay=0.3, times=1)
     began = time.monotonic()
     await bot.send_message(MARYAM, "eventually")
     assert time.monotonic() - began >= 0.3
 
 
 async def test_timeouts_are_never_performed(
-    make_bot: BotFactory, sandbox: SandboxClient, residents: list[int]
+    make_bot: BotFactory, client: SandboxClient, residents: list[int]
 ) -> None:
     impatient = make_bot(timeout=0.3)
-    await sandbox.add_fault("timeout", method="sendMessage", delay=5, times=1)
+    await client.add_fault("timeout", method="sendMessage", delay=5, times=1)
     with pytest.raises(TelegramNetworkError, match="Request timeout"):
         await impatient.send_message(MARYAM, "lost")
     await impatient.send_message(MARYAM, "retried")
-    assert [m["plain_text"] for m in await sandbox.messages(MARYAM, sender="bot")] == ["retried"]
+    assert [m["plain_text"] for m in await client.messages(MARYAM, sender="bot")] == ["retried"]
 
 
-async def test_bad_fault_specs_are_refused(sandbox: SandboxClient) -> None:
+async def test_bad_fault_specs_are_refused(client: SandboxClient) -> None:
     with pytest.raises(SandboxError, match="fault kind must be one of"):
-        await sandbox.add_fault("flood")
+        await client.add_fault("flood")
 
 
 async def test_violations_are_counted_but_not_enforced_by_default(
-    bot: Bot, sandbox: SandboxClient, residents: list[int]
+    bot: Bot, client: SandboxClient, residents: list[int]
 ) -> None:
     for n in range(3):  # chat_per_s 1 + chat_burst 1 allows two in a second
         await bot.send_message(MARYAM, f"burst {n}")
-    group = await sandbox.create_chat("Neighbours")
-    await sandbox.set_bot_status(group["id"], MARYAM, "member", wait=False)
-    await sandbox.set_limits(group_per_min=2, global_per_s=5)
+    group = await client.create_chat("Neighbours")
+    await client.set_bot_status(group["id"], MARYAM, "member", wait=False)
+    await client.set_limits(group_per_min=2, global_per_s=5)
     for n in range(3):
         await bot.send_message(group["id"], f"announcement {n}")
-    stats = await sandbox.stats()
+    stats = await client.stats()
     assert stats["violations"] == {"global": 1, "chat": 1, "group": 1}
     assert stats["sent"] == 6 and stats["calls"]["sendMessage"] == 6
 
 
 async def test_enforced_limits_answer_429_with_time_to_wait(
-    bot: Bot, sandbox: SandboxClient, residents: list[int]
+    bot: Bot, client: SandboxClient, residents: list[int]
 ) -> None:
-    limits = await sandbox.set_limits(enforce=True, chat_burst=0)
+    limits = await client.set_limits(enforce=True, chat_burst=0)
     assert limits["enforce"] is True and limits["chat_per_s"] == 1
     await bot.send_message(MARYAM, "one")
     with pytest.raises(TelegramRetryAfter) as caught:
@@ -122,5 +122,5 @@ async def test_enforced_limits_answer_429_with_time_to_wait(
     assert caught.value.retry_after == 1
     await bot.send_message(REZA, "another chat is fine")
     await bot.edit_message_text("edits are not counted", chat_id=MARYAM, message_id=2)
-    assert (await sandbox.stats())["violations"]["chat"] == 1
-    assert len(await sandbox.messages(MARYAM, sender="bot")) == 1
+    assert (await client.stats())["violations"]["chat"] == 1
+    assert len(await client.messages(MARYAM, sender="bot")) == 1

@@ -4,8 +4,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.logs import RedactTokens
-
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+from tests.conftest import TOKEN
 
 
 def test_a_malformed_token_is_refused_with_a_clear_message() -> None:
