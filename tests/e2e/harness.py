@@ -167,6 +167,19 @@ class Person:
         self.history.append(reply)
         return reply
 
+    async def vote(self, question: str, *options: str) -> Reply:
+        """Choose options, by their text, in the newest poll with this question in their chat."""
+        for message in reversed(await self.inbox()):
+            poll = message.get("poll") or {}
+            if poll.get("question") == question:
+                texts = [option["text"] for option in poll["options"]]
+                chosen = [texts.index(option) for option in options]
+                result = await self.client.answer_poll(self.user_id, poll["id"], chosen)
+                reply = Reply(result["actions"])
+                self.history.append(reply)
+                return reply
+        raise LookupError(question)
+
     async def inbox(self) -> list[dict[str, Any]]:
         return await self.client.messages(self.chat_id, sender="bot")
 
