@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # bot stops answering them for a moment; nobody else is slowed.
     throttle_rate: float = Field(default=2.0, gt=0)
     throttle_burst: int = Field(default=8, ge=1)
+    # Messages per second the outbox sends overall (Telegram allows about 30).
+    send_rate: float = Field(default=30.0, gt=0)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 

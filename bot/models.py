@@ -3,6 +3,7 @@
 from bot.audit.models import AuditEntry
 from bot.conversations import ConversationState
 from bot.db import Base
+from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
 from bot.people.models import Person, PersonRole, PersonTag
 
@@ -10,6 +11,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "ConversationState",
+    "Delivery",
     "Group",
     "Membership",
     "Person",

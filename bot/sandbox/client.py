@@ -89,7 +89,9 @@ class SandboxClient:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        started: bool = False,
     ) -> JSON:
+        """A Telegram user; ``started`` seeds one who has already written to the bot."""
         return await self._post(
             "users",
             {
@@ -98,6 +100,7 @@ class SandboxClient:
                 "last_name": last_name,
                 "username": username,
                 "language_code": language_code,
+                "started": started,
             },
         )
 

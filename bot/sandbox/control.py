@@ -158,7 +158,8 @@ class ControlApi:
     async def add_user(self, request: web.Request) -> web.Response:
         body = await _body(request)
         profile = {k: body.get(k) for k in ("first_name", "last_name", "username", "language_code")}
-        return json_response(self.sim.add_user(int(body["id"]), **profile).to_api())
+        user = self.sim.add_user(int(body["id"]), started=bool(body.get("started")), **profile)
+        return json_response(user.to_api())
 
     async def list_users(self, request: web.Request) -> web.Response:
         return json_response([user.to_api() for user in self.state.users.values()])

@@ -52,8 +52,12 @@ class Simulator:
     def __init__(self, state: SandboxState):
         self.state = state
 
-    def add_user(self, user_id: int, **profile: Any) -> User:
-        return self.state.ensure_user(user_id, **profile)
+    def add_user(self, user_id: int, started: bool = False, **profile: Any) -> User:
+        """A Telegram user; `started` seeds one who has written to the bot before."""
+        user = self.state.ensure_user(user_id, **profile)
+        if started:
+            self.state.chats[user.id].started = True
+        return user
 
     def _group(self, chat_id: int) -> Chat:
         chat = self.state.chats.get(chat_id)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, session_factory, transaction
+from bot.delivery.pace import Limits
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.people import service as people
 from bot.schema import check_database
@@ -32,6 +33,7 @@ from bot.telegram.middlewares import (
 )
 from bot.telegram.retry import RetryTransientErrors
 from bot.telegram.rtl import RightToLeftLines
+from bot.telegram.sender import Sender
 from bot.telegram.storage import DatabaseStorage
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,16 @@ class Hamgam:
     bot: Bot
     dispatcher: Dispatcher
     i18n: I18n
+    sender: Sender
     # Exceptions that reached the error handler; tests assert it stays empty.
     failures: list[BaseException] = field(default_factory=list)
     # Set once start-up is done and updates are being taken.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.bot.session.close()
+        await self.sender.bot.session.close()
         await self.engine.dispose()
 
 
@@ -63,24 +68,15 @@ def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
 
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    api = (
-        TelegramAPIServer.from_base(settings.telegram_api_url)
-        if settings.telegram_api_url
-        else PRODUCTION
-    )
-    session = AiohttpSession(api=api, timeout=30)
-    bot = Bot(
-        settings.token,
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
     i18n = I18n(path=LOCALES, default_locale=DEFAULT_LANGUAGE, domain="messages")
+    bot = _bot(settings, i18n)
+    # Direct replies retry a little in place; the outbox has its own retries and pacing.
     bot.session.middleware(RetryTransientErrors())
-    bot.session.middleware(RightToLeftLines(i18n))
+    sender = Sender(_bot(settings, i18n), sessions, i18n, Limits(per_second=settings.send_rate))
     dispatcher = Dispatcher(
         storage=storage or DatabaseStorage(sessions), events_isolation=SimpleEventIsolation()
     )
-    app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n)
+    app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n, sender)
     dispatcher["hamgam"] = app
     dispatcher["sessions"] = sessions
     dispatcher["settings"] = settings
@@ -93,7 +89,23 @@ def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.include_router(setup_routers())
     dispatcher.startup.register(_on_startup)
+    dispatcher.shutdown.register(_on_shutdown)
     return app
+
+
+def _bot(settings: Settings, i18n: I18n) -> Bot:
+    api = (
+        TelegramAPIServer.from_base(settings.telegram_api_url)
+        if settings.telegram_api_url
+        else PRODUCTION
+    )
+    bot = Bot(
+        settings.token,
+        session=AiohttpSession(api=api, timeout=30),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    bot.session.middleware(RightToLeftLines(i18n))
+    return bot
 
 
 async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
@@ -104,8 +116,16 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
     me = await bot.get_me()
     hamgam.dispatcher["bot_username"] = me.username
     await sync_commands(hamgam)
+    hamgam.background.append(asyncio.create_task(hamgam.sender.run(), name="outbox"))
     hamgam.ready.set()
     log.info("Hamgam is up as @%s", me.username)
+
+
+async def _on_shutdown(hamgam: Hamgam) -> None:
+    """In-flight messages finish and are recorded before the process ends."""
+    await hamgam.sender.stop()
+    await asyncio.gather(*hamgam.background, return_exceptions=True)
+    hamgam.background.clear()
 
 
 async def run_polling(app: Hamgam) -> None:

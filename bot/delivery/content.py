@@ -1,0 +1,77 @@
+"""What a row sends, stored per language and rendered for its recipient at send time."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from bot.i18n import DEFAULT_LANGUAGE
+
+MediaKind = Literal["photo", "document"]
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: MediaKind
+    file_id: str | None = None  # a file Telegram already has
+    path: str | None = None  # a local file, uploaded once and then sent by its file_id
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    text: dict[str, str]
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Content:
+    text: dict[str, str]  # language → HTML, already escaped
+    media: Media | None = None
+    buttons: list[list[Button]] = field(default_factory=list)
+    pin: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Content:
+        media = data.get("media")
+        return cls(
+            text=dict(data.get("text") or {}),
+            media=Media(**media) if media else None,
+            buttons=[[Button(**button) for button in row] for row in data.get("buttons") or []],
+            pin=bool(data.get("pin")),
+        )
+
+
+def pick(texts: dict[str, str], language: str) -> str:
+    """The text in this language, or in the other one when it is missing."""
+    if texts.get(language):
+        return texts[language]
+    for other in (DEFAULT_LANGUAGE, *texts):
+        if texts.get(other):
+            return texts[other]
+    return ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    buttons: list[list[tuple[str, str | None, str | None]]]  # label, callback data, url
+
+
+def render(content: Content, language: str) -> Rendered:
+    """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat)."""
+    if language == "both":
+        texts = [content.text.get(lang) for lang in ("fa", "en")]
+        text = "\n\n— — —\n\n".join(t for t in texts if t)
+        language = DEFAULT_LANGUAGE
+    else:
+        text = pick(content.text, language)
+    buttons = [
+        [(pick(button.text, language), button.callback_data, button.url) for button in row]
+        for row in content.buttons
+    ]
+    return Rendered(text, buttons)

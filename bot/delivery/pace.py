@@ -1,0 +1,56 @@
+"""Telegram's sending limits as a schedule of moments: about 30 messages a second overall,
+one a second in a private chat, twenty a minute in a group chat, and a full stop when Telegram
+says to wait (429). Real time (monotonic seconds), because the limits are Telegram's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 30.0
+    chat_interval_s: float = 1.05  # a little over Telegram's second, so jitter stays inside it
+    group_interval_s: float = 3.05  # twenty a minute
+    # Even spacing keeps every one-second window under the limit, whatever the latency jitter.
+    headroom: float = 0.98
+
+
+@dataclass
+class Pace:
+    limits: Limits = field(default_factory=Limits)
+    _next_global: float = 0.0
+    _next_chat: dict[int, float] = field(default_factory=dict)
+    paused_until: float = 0.0
+
+    def interval(self, chat_id: int) -> float:
+        return self.limits.group_interval_s if chat_id < 0 else self.limits.chat_interval_s
+
+    def chat_free_at(self, chat_id: int) -> float:
+        return self._next_chat.get(chat_id, 0.0)
+
+    def busy_chats(self, now: float) -> dict[int, float]:
+        """Chats that may not receive yet, with the moment they may; forgets the others."""
+        self._next_chat = {chat: t for chat, t in self._next_chat.items() if t > now}
+        return dict(self._next_chat)
+
+    def reserve(self, chat_id: int, now: float) -> float:
+        """The moment this chat's next message may leave; the caller waits until then."""
+        spacing = 1.0 / (self.limits.per_second * self.limits.headroom)
+        moment = max(now, self.paused_until, self._next_global, self.chat_free_at(chat_id))
+        self._next_global = moment + spacing
+        self._next_chat[chat_id] = moment + self.interval(chat_id)
+        return moment
+
+    def pause(self, seconds: float, now: float) -> None:
+        """Telegram's 429: nothing leaves until the wait is over."""
+        self.paused_until = max(self.paused_until, now + seconds)
+
+
+MAX_ATTEMPTS = 5
+MAX_RATE_LIMITED = 20  # 429s are Telegram pacing us, not failures; still, not forever
+
+
+def backoff_s(attempts: int) -> float:
+    """Waiting after a 5xx or a timeout: 1, 2, 4, 8 … seconds, at most a minute."""
+    return float(min(60, 2 ** max(0, attempts - 1)))
