@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import create_engine, session_factory, transaction
+from bot.delivery.content import Media
+from bot.people.audience import Audience, AudienceKind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,15 +39,19 @@ def _settings(**overrides: Any) -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-def coroutine(function: Callable[P, Awaitable[R]]) -> Callable[P, R]:
+def _run(work: Coroutine[Any, Any, R]) -> R:
+    try:
+        return asyncio.run(work)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def coroutine(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
     @wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return asyncio.run(function(*args, **kwargs))  # type: ignore[arg-type]
-        except ConfigError as error:
-            raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:
-            sys.exit(130)
+        return _run(function(*args, **kwargs))
 
     return run
 
@@ -169,6 +177,156 @@ async def sandbox_chat(persona: str, url: str | None) -> None:
     user_id, name, language = PERSONAS[persona]
     await chat(
         url or f"http://{settings.sandbox_host}:{settings.sandbox_port}", user_id, name, language
+    )
+
+
+@main.command()
+@click.option(
+    "--fa",
+    "fa_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A UTF-8 file with the Persian text.",
+)
+@click.option(
+    "--en",
+    "en_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A UTF-8 file with the English text (else the Persian is sent to all).",
+)
+@click.option(
+    "--audience",
+    default="everyone",
+    show_default=True,
+    type=click.Choice(["everyone", "residents", "committee", "groups", "areas", "tags"]),
+)
+@click.option("--group", "group_ids", type=int, multiple=True, help="With --audience groups.")
+@click.option("--area", "areas", multiple=True, help="With --audience areas.")
+@click.option("--tag", "tags", multiple=True, help="With --audience tags.")
+@click.option("--photo", type=click.Path(exists=True, dir_okay=False))
+@click.option("--document", type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", "at", help="When to send: '1405/09/15 18:30' (Jalali) or '2026-12-06 18:30'.")
+@click.option("--pin", is_flag=True, help="Also post and pin it in linked group chats.")
+@click.option("--wait/--no-wait", default=True, help="Follow the sending with a progress bar.")
+def announce(
+    fa_file: str | None,
+    en_file: str | None,
+    audience: str,
+    group_ids: tuple[int, ...],
+    areas: tuple[str, ...],
+    tags: tuple[str, ...],
+    photo: str | None,
+    document: str | None,
+    at: str | None,
+    pin: bool,
+    wait: bool,
+) -> None:
+    """Send (or schedule) an announcement; the running bot delivers it."""
+    from bot import clock
+    from bot.announcements import service as announcements
+    from bot.i18n.normalize import MomentError, parse_moment
+
+    if not (fa_file or en_file):
+        raise click.UsageError("Give the text with --fa and/or --en.")
+    if photo and document:
+        raise click.UsageError("Attach either --photo or --document, not both.")
+    settings = _settings()
+    attached = None
+    if photo or document:
+        path = Path(photo or document or "").resolve()
+        attached = Media(kind="photo" if photo else "document", path=str(path), file_name=path.name)
+    texts = {}
+    for language, file in (("fa", fa_file), ("en", en_file)):
+        if file:
+            try:
+                texts[language] = announcements.clean_text(
+                    Path(file).read_text(encoding="utf-8"), with_media=attached is not None
+                )
+            except announcements.TextError as error:
+                raise click.ClickException(
+                    f"{file}: the text is {error.problem.value.replace('_', ' ')}"
+                    f" (at most {error.limit} characters)"
+                ) from None
+    chosen = Audience(AudienceKind(audience), group_ids, areas, tags)
+    if (chosen.kind, bool(group_ids or areas or tags)) in (
+        (AudienceKind.GROUPS, False),
+        (AudienceKind.AREAS, False),
+        (AudienceKind.TAGS, False),
+    ):
+        raise click.UsageError(f"--audience {audience} needs --group, --area or --tag values.")
+    when = None
+    if at:
+        try:
+            when = parse_moment(at, settings.tz)
+        except MomentError as error:
+            raise click.BadParameter(str(error), param_hint="--at") from None
+        if when <= clock.now():
+            raise click.BadParameter("that moment has passed", param_hint="--at")
+    _run(_publish(texts, chosen, attached, when, pin, wait))
+
+
+async def _publish(
+    texts: dict[str, str],
+    chosen: Audience,
+    attached: Media | None,
+    when: datetime | None,
+    pin: bool,
+    wait: bool,
+) -> None:
+    from bot.announcements import service as announcements
+    from bot.people import audience as audiences
+
+    async with _session() as session:
+        count = await audiences.count(session, chosen)
+        created = await announcements.create(
+            session,
+            None,
+            texts.get("fa"),
+            texts.get("en"),
+            chosen,
+            media=attached,
+            scheduled_at=when,
+            post_in_group_chats=pin,
+        )
+        number = created.id
+    click.echo(
+        f"Announcement #{number} for {count} people"
+        + (f", scheduled for {when.isoformat(timespec='minutes')}." if when else ".")
+    )
+    if when is None and wait:
+        await _follow(number, count)
+
+
+async def _follow(announcement_id: int, expected: int) -> None:
+    """A progress bar fed from the outbox, while the running bot sends."""
+    from bot import clock
+    from bot.announcements import service as announcements
+    from bot.announcements.models import Announcement, AnnouncementStatus
+
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    shown, quiet_since = 0, clock.now()
+    try:
+        with click.progressbar(length=max(expected, 1), label="Sending") as bar:
+            while True:
+                async with sessions() as session:
+                    announcement = await session.get(Announcement, announcement_id)
+                    assert announcement is not None
+                    progress = await announcements.progress(session, announcement)
+                if progress.finished > shown:
+                    bar.update(progress.finished - shown)
+                    shown, quiet_since = progress.finished, clock.now()
+                if announcement.status in (AnnouncementStatus.DONE, AnnouncementStatus.CANCELLED):
+                    break
+                if (clock.now() - quiet_since).total_seconds() > 30:
+                    click.echo("\nNothing was sent for 30 s: is the bot running (make run)?")
+                    quiet_since = clock.now()
+                await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+    click.echo(
+        f"Sent {progress.sent}, failed {progress.failed}, unreachable"
+        f" {progress.unreachable + progress.skipped}, of {progress.total}."
     )
 
 

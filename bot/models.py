@@ -1,5 +1,6 @@
 """Every table, imported in one place so that metadata (and Alembic) sees them all."""
 
+from bot.announcements.models import Announcement
 from bot.audit.models import AuditEntry
 from bot.conversations import ConversationState
 from bot.db import Base
@@ -8,6 +9,7 @@ from bot.groups.models import Group, Membership
 from bot.people.models import Person, PersonRole, PersonTag
 
 __all__ = [
+    "Announcement",
     "AuditEntry",
     "Base",
     "ConversationState",

@@ -1,9 +1,27 @@
 """One aiogram Router per feature, assembled here in the order they should see updates."""
 
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
 from aiogram import Router
 
 from bot.telegram.guards import ButtonGuard
-from handlers import common, errors, fallback, groups, help, leave, onboarding, staff
+from handlers import (
+    announcements,
+    common,
+    errors,
+    fallback,
+    groups,
+    help,
+    leave,
+    onboarding,
+    staff,
+)
+
+if TYPE_CHECKING:
+    from bot.telegram.app import Hamgam
 
 FEATURES = (
     errors.router,
@@ -14,6 +32,7 @@ FEATURES = (
     groups.membership,
     groups.router,
     staff.router,
+    announcements.router,
     fallback.router,
 )
 
@@ -27,3 +46,8 @@ def setup_routers() -> Router:
         feature._parent_router = None
     root.include_routers(*FEATURES)
     return root
+
+
+def periodic_jobs(hamgam: Hamgam) -> list[tuple[str, Callable[[], Awaitable[None]], float]]:
+    """(job id, job, every so many seconds) for the clock."""
+    return [("announcements", announcements.ProgressReporter(hamgam).run, 1.0)]

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from persiantools.jdatetime import JalaliDate
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -73,3 +77,37 @@ def parse_decimal(text: str) -> Decimal | None:
         return Decimal(candidate)
     except InvalidOperation:  # pragma: no cover - the pattern already excludes these
         return None
+
+
+class MomentError(ValueError):
+    """A typed date and time that cannot be read (`impossible` says it names no real day)."""
+
+    def __init__(self, impossible: bool) -> None:
+        super().__init__("impossible date" if impossible else "unreadable date and time")
+        self.impossible = impossible
+
+
+_MOMENT = re.compile(
+    r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})"
+    r"(?:\s*(?:ساعت|at|،|,|T)\s*|\s+)(\d{1,2})\s*[:.]\s*(\d{2})",
+    re.ASCII | re.IGNORECASE,
+)
+JALALI_YEARS_BELOW = 1700  # 1405 is Jalali, 2026 Gregorian: the year itself says which
+
+
+def parse_moment(text: str, tz: ZoneInfo) -> datetime:
+    """«۱۴۰۵/۰۹/۱۰ ۱۸:۳۰» (Jalali) or «2026-12-01 18:30» (Gregorian), in any digits, read as
+    local time in `tz`; returns an aware UTC datetime or raises MomentError."""
+    typed = to_ascii_digits(normalize_text(text)).replace("٫", ".")
+    match = _MOMENT.fullmatch(typed.strip())
+    if not match:
+        raise MomentError(impossible=False)
+    year, month, day, hour, minute = (int(part) for part in match.groups())
+    try:
+        if year < JALALI_YEARS_BELOW:
+            gregorian = JalaliDate(year, month, day).to_gregorian()
+            year, month, day = gregorian.year, gregorian.month, gregorian.day
+        local = datetime(year, month, day, hour, minute, tzinfo=tz)
+    except ValueError:
+        raise MomentError(impossible=True) from None
+    return local.astimezone(UTC)

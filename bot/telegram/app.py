@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,6 +18,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import PROJECT_ROOT, Settings
@@ -56,6 +60,24 @@ class Hamgam:
     # Set once start-up is done and updates are being taken.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone=UTC))
+
+    jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def guarded(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A periodic job that shutdown waits for, so it never loses its database midway."""
+
+        async def run() -> None:
+            async with self.jobs_running:
+                await job()
+
+        return run
+
+    def nudge(self) -> None:
+        """Something became due now (an announcement to send): run the periodic work at once
+        instead of at its next tick."""
+        for job in self.scheduler.get_jobs():
+            job.modify(next_run_time=datetime.now(UTC))
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -109,6 +131,8 @@ def _bot(settings: Settings, i18n: I18n) -> Bot:
 
 
 async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
+    from handlers import periodic_jobs
+
     if hamgam.settings.staff_ids:
         async with transaction(hamgam.sessions) as session:
             for telegram_id in hamgam.settings.staff_ids:
@@ -117,12 +141,27 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
     hamgam.dispatcher["bot_username"] = me.username
     await sync_commands(hamgam)
     hamgam.background.append(asyncio.create_task(hamgam.sender.run(), name="outbox"))
+    # The clock: jobs hold no state of their own; each reads what is due from the database.
+    for job_id, job, every_s in periodic_jobs(hamgam):
+        hamgam.scheduler.add_job(
+            hamgam.guarded(job),
+            IntervalTrigger(seconds=every_s),
+            id=job_id,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
+    hamgam.scheduler.start()
     hamgam.ready.set()
     log.info("Hamgam is up as @%s", me.username)
 
 
 async def _on_shutdown(hamgam: Hamgam) -> None:
     """In-flight messages finish and are recorded before the process ends."""
+    if hamgam.scheduler.running:
+        hamgam.scheduler.shutdown(wait=False)
+    async with hamgam.jobs_running:  # a job half-way through finishes first
+        pass
     await hamgam.sender.stop()
     await asyncio.gather(*hamgam.background, return_exceptions=True)
     hamgam.background.clear()

@@ -35,6 +35,8 @@ STAFF: list[tuple[str, str]] = [
     ("groups", N_("Working groups and the steering committee")),
     ("newgroup", N_("Create a working group")),
     ("staff", N_("Backbone staff")),
+    ("announce", N_("Write an announcement")),
+    ("announcements", N_("Recent and scheduled announcements")),
     ("cancel", N_("Cancel what I am doing")),
 ]
 GROUP_CHAT: list[tuple[str, str]] = [

@@ -91,9 +91,36 @@ async def wait_until_delivered(
         if all(status in FINAL for status in statuses):
             return statuses
         if time.monotonic() > deadline:
-            raise TimeoutError(f"outbox still busy: {dict(statuses)}")
+            async with sessions() as session:
+                busy = (
+                    await session.execute(
+                        select(
+                            Delivery.key, Delivery.status, Delivery.due_at, Delivery.last_error
+                        ).where(Delivery.status.not_in(FINAL))
+                    )
+                ).all()
+            raise TimeoutError(f"outbox still busy: {dict(statuses)}: {busy[:5]}")
         await asyncio.sleep(0.1)
 
 
 def per_chat(sent: list[dict]) -> Counter[int]:
     return Counter(int(action["chat_id"]) for action in sent)
+
+
+async def wait_until_announced(
+    sessions: async_sessionmaker[AsyncSession], announcement_id: int, within_s: float = 60
+) -> Counter[str]:
+    """Waits until the announcement has been sent to everyone (or cancelled)."""
+    from bot.announcements.models import Announcement, AnnouncementStatus
+
+    deadline = time.monotonic() + within_s
+    while True:
+        async with sessions() as session:
+            status = await session.scalar(
+                select(Announcement.status).where(Announcement.id == announcement_id)
+            )
+        if status in (AnnouncementStatus.DONE, AnnouncementStatus.CANCELLED):
+            return await wait_until_delivered(sessions, f"announcement:{announcement_id}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"announcement {announcement_id} is still {status}")
+        await asyncio.sleep(0.1)

@@ -1,10 +1,12 @@
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n.normalize import normalize_text, parse_decimal, parse_int
+from bot.i18n.normalize import MomentError, normalize_text, parse_decimal, parse_int, parse_moment
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,35 @@ def test_normalize_text_is_idempotent(text: str) -> None:
 def test_parse_int_round_trips_persian_digits(value: int) -> None:
     persian = str(value).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert parse_int(persian) == value
+
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "۱۴۰۵/۰۹/۱۰ ۱۸:۳۰",
+        "1405/9/10 18:30",
+        "١٤٠٥-٠٩-١٠ ساعت ١٨:٣٠",
+        "2026-12-01 18:30",
+        "2026/12/01, 18:30",
+        "\u200f۱۴۰۵/۰۹/۱۰  ۱۸:۳۰\u200e",
+    ],
+)
+def test_moments_are_read_in_either_calendar_and_any_digits(typed: str) -> None:
+    assert parse_moment(typed, TEHRAN) == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("typed", ["۱۴۰۵/۱۲/۳۱ ۱۰:۰۰", "2026-02-30 10:00", "1405/09/10 25:00"])
+def test_impossible_dates_are_named_so(typed: str) -> None:
+    with pytest.raises(MomentError) as error:
+        parse_moment(typed, TEHRAN)
+    assert error.value.impossible
+
+
+@pytest.mark.parametrize("typed", ["فردا ساعت ده", "1405/09/10", "۱۸:۳۰", "abc", "۹" * 5000])
+def test_unreadable_moments_are_refused(typed: str) -> None:
+    with pytest.raises(MomentError) as error:
+        parse_moment(typed, TEHRAN)
+    assert not error.value.impossible
