@@ -69,8 +69,39 @@ async def test_staff_announce_to_everyone_and_follow_the_progress(
     await wait_until_delivered(sessions)  # the summary to Reza
     inbox = [plain(m) for m in await reza.inbox()]
     assert any("اطلاعیهٔ شمارهٔ ۱ فرستاده شد" in text and "۲۱ فرستاده" in text for text in inbox)
+    progress = next(m for m in await reza.inbox() if "اطلاعیهٔ شمارهٔ ۱" in plain(m))
+    assert progress["edited"] >= 1  # the «sending is starting» message, kept up to date
+    assert "۲۱ فرستاده · ⚠️ ۰ ناموفق" in plain(progress)
     reply = await reza.send("/announcements")
     assert "۲۱ فرستاده" in reply.text
+
+
+async def test_posted_and_pinned_in_linked_group_chats(
+    staff, bot: BotProcess, client, sessions
+) -> None:
+    reza = await staff()
+    chat = await client.create_chat("کارگروه سبز", "supergroup")
+    await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
+    async with transaction(sessions) as session:
+        session.add(
+            Group(
+                kind=GroupKind.WORKING_GROUP,
+                name_fa="کارگروه سبز",
+                name_en="Green",
+                chat_id=chat["id"],
+            )
+        )
+    await compose(reza)
+    await reza.press("کمیته راهبری")
+    reply = await reza.press("📌 در گروه‌های تلگرامی هم بگذار و سنجاق کن: نه")
+    assert "📌 در گروه‌های تلگرامی هم بگذار و سنجاق کن: بله" in [
+        label for m in reply.messages for label in buttons(m)
+    ]
+    await reza.press("✅ همین حالا بفرست")
+    assert await wait_until_announced(sessions, 1) == {"sent": 1}
+    posted = (await client.messages(chat["id"], sender="bot"))[-1]
+    assert FA in plain(posted) and EN in plain(posted)
+    assert posted["pinned"]
 
 
 async def test_skipped_english_and_a_photo(staff, bot: BotProcess, client, sessions) -> None:
