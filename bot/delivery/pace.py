@@ -34,10 +34,13 @@ class Pace:
         self._next_chat = {chat: t for chat, t in self._next_chat.items() if t > now}
         return dict(self._next_chat)
 
-    def reserve(self, chat_id: int, now: float) -> float:
-        """The moment this chat's next message may leave; the caller waits until then."""
+    def reserve(self, chat_id: int, now: float) -> float | None:
+        """The moment the next message, to this chat, may leave (the caller waits until then),
+        or None when this chat must wait longer than everyone else."""
         spacing = 1.0 / (self.limits.per_second * self.limits.headroom)
-        moment = max(now, self.paused_until, self._next_global, self.chat_free_at(chat_id))
+        moment = max(now, self.paused_until, self._next_global)
+        if self.chat_free_at(chat_id) > moment:
+            return None
         self._next_global = moment + spacing
         self._next_chat[chat_id] = moment + self.interval(chat_id)
         return moment

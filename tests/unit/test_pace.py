@@ -1,0 +1,49 @@
+from itertools import pairwise
+
+from bot.delivery.content import Button, Content, render
+from bot.delivery.pace import Limits, Pace, backoff_s
+
+
+def test_messages_are_spaced_evenly_under_the_global_limit() -> None:
+    pace = Pace(Limits(per_second=10, headroom=1.0))
+    moments = [pace.reserve(chat, 0.0) for chat in range(1, 21)]
+    assert moments[0] == 0.0
+    assert all(m is not None for m in moments)
+    gaps = [b - a for a, b in pairwise(moments)]  # type: ignore[operator]
+    assert all(abs(gap - 0.1) < 1e-9 for gap in gaps)
+    in_first_second = [m for m in moments if m is not None and m < 0.999]
+    assert len(in_first_second) == 10
+
+
+def test_a_chat_waits_its_own_interval_without_holding_up_others() -> None:
+    pace = Pace(Limits(per_second=100, chat_interval_s=1.05, group_interval_s=3.05))
+    assert pace.reserve(7, 0.0) == 0.0
+    assert pace.reserve(7, 0.5) is None  # the same person again too soon
+    assert pace.reserve(8, 0.5) is not None  # someone else is not held up
+    assert pace.chat_free_at(7) == 1.05
+    group_moment = pace.reserve(-100, 0.0)
+    assert group_moment is not None
+    assert pace.chat_free_at(-100) == group_moment + 3.05  # group chats: twenty a minute
+    assert pace.busy_chats(2.0) == {-100: group_moment + 3.05}
+
+
+def test_a_429_pauses_everything() -> None:
+    pace = Pace(Limits(per_second=100))
+    pace.pause(5, now=10.0)
+    assert pace.reserve(1, 11.0) == 15.0
+
+
+def test_backoff_doubles_up_to_a_minute() -> None:
+    assert [backoff_s(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 8, 60]
+
+
+def test_rendering_falls_back_to_the_other_language() -> None:
+    content = Content(
+        text={"fa": "سلام"},
+        buttons=[[Button(text={"fa": "بله", "en": "Yes"}, callback_data="y")]],
+    )
+    assert render(content, "en").text == "سلام"
+    assert render(content, "en").buttons == [[("Yes", "y", None)]]
+    both = Content(text={"fa": "سلام", "en": "Hello"})
+    assert "سلام" in render(both, "both").text and "Hello" in render(both, "both").text
+    assert Content.from_json(content.to_json()) == content
