@@ -1,5 +1,7 @@
-"""`make bench`: start-up time, idle memory and reply latency of the bot, written to
-bench/results.json (one flat object, figure name → number; names carry the unit)."""
+"""`make bench`: start-up time, idle memory and reply latency of the bot, and the outbox's
+figures (bench/delivery.py), written to bench/results.json (one flat object, figure name →
+number; names carry the unit). `python -m bench startup` or `python -m bench delivery` runs
+one part; figures of the other part are kept as they were."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import psutil
 
+from bench import delivery
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -50,6 +53,7 @@ async def measure(workdir: Path) -> dict[str, float]:
             try:
                 await asyncio.wait_for(_first_poll(client, process), 60)
                 startups.append(time.perf_counter() - began)
+                print(f"  run {run + 1}/3: polling after {startups[-1]:.2f} s")
                 await asyncio.sleep(3)
                 rss.append(psutil.Process(process.pid).memory_info().rss / 2**20)
                 if run == 0:
@@ -71,9 +75,23 @@ async def measure(workdir: Path) -> dict[str, float]:
     }
 
 
+PARTS = {"startup": measure, "delivery": delivery.measure}
+
+
+async def measure_parts(names: list[str], workdir: Path) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for name in names:
+        print(f"== {name}")
+        figures |= await PARTS[name](workdir)
+    return figures
+
+
 def main() -> None:
+    names = sys.argv[1:] or list(PARTS)
+    if unknown := set(names) - set(PARTS):
+        sys.exit(f"unknown part(s) {sorted(unknown)}; choose from {sorted(PARTS)}")
     with tempfile.TemporaryDirectory() as workdir:
-        figures = asyncio.run(measure(Path(workdir)))
+        figures = asyncio.run(measure_parts(names, Path(workdir)))
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

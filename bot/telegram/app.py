@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,10 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
             coalesce=True,
         )
     hamgam.scheduler.start()
+    # What start-up built (aiogram's and pydantic's models, SQLAlchemy's mappers) lives as long
+    # as the process: keep it out of the collector, whose full passes stall the event loop.
+    gc.collect()
+    gc.freeze()
     hamgam.ready.set()
     log.info("Hamgam is up as @%s", me.username)
 

@@ -43,6 +43,8 @@ from bot.groups import service as groups
 
 log = logging.getLogger(__name__)
 
+RECORD_EVERY_S = 0.02
+
 
 class Sender:
     def __init__(
@@ -268,6 +270,10 @@ class Sender:
             first = await self._results.get()
             outcomes = [] if first is None else [first]
             done = first is None
+            if not done:
+                # Gather a few outcomes per commit: one commit per message would cost more than
+                # sending it. They wait at most this long, so few are unrecorded at a crash.
+                await asyncio.sleep(RECORD_EVERY_S)
             while not self._results.empty():
                 item = self._results.get_nowait()
                 if item is None:
