@@ -331,6 +331,36 @@ async def _follow(announcement_id: int, expected: int) -> None:
 
 
 @main.group()
+def people() -> None:
+    """Residents and members: their neighbourhood area and tags, for targeted engagement."""
+
+
+@people.command("set")
+@click.argument("telegram_id", type=int)
+@click.option("--area", help="The person's neighbourhood area ('' clears it).")
+@click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
+@click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
+@coroutine
+async def people_set(
+    telegram_id: int, area: str | None, add_tags: tuple[str, ...], remove_tags: tuple[str, ...]
+) -> None:
+    """Set the area and tags of the person with this Telegram id."""
+    from bot.people import service as people_service
+
+    async with _session() as session:
+        person = await people_service.describe(
+            session, telegram_id, area, add_tags, remove_tags, None
+        )
+        if person is None:
+            raise click.ClickException(
+                f"Nobody with Telegram id {telegram_id} has started the bot."
+            )
+        click.echo(
+            f"{telegram_id}: area {person.area or '-'}, tags {', '.join(person.tags) or '-'}"
+        )
+
+
+@main.group()
 def staff() -> None:
     """Backbone staff: who may set up groups, broadcast and read reports."""
 

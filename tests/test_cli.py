@@ -38,6 +38,20 @@ def test_migrate_then_manage_staff(env: dict[str, str]) -> None:
     assert "424242" not in runner.invoke(main, ["staff", "list"]).output
 
 
+def test_people_get_an_area_and_tags(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"])
+    result = runner.invoke(main, ["people", "set", "777", "--area", "شمال"])
+    assert result.exit_code == 1 and "has started the bot" in result.output
+    runner.invoke(main, ["staff", "add", "777"])  # someone the database knows
+    result = runner.invoke(
+        main, ["people", "set", "777", "--area", " شمال  محله ", "--tag", "جوانان", "--tag", "ك"]
+    )
+    assert result.output.strip() == "777: area شمال محله, tags جوانان, ک"
+    result = runner.invoke(main, ["people", "set", "777", "--untag", "ک"])
+    assert result.output.strip() == "777: area شمال محله, tags جوانان"
+
+
 def test_a_malformed_token_stops_the_start_with_a_clear_message(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

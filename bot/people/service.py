@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit, clock
 from bot.audit.models import AuditEntry
 from bot.groups.models import Group, GroupKind, Membership
-from bot.people.models import GRANTED_ROLES, Person, PersonRole, Role
+from bot.i18n.normalize import normalize_text
+from bot.people.models import GRANTED_ROLES, Person, PersonRole, PersonTag, Role
 
 _ROLE_OF_GROUP_KIND = {
     GroupKind.WORKING_GROUP: Role.MEMBER,
@@ -163,3 +164,34 @@ async def staff(session: AsyncSession) -> list[Person]:
         .order_by(Person.id)
     )
     return list(result)
+
+
+async def describe(
+    session: AsyncSession,
+    telegram_id: int,
+    area: str | None,
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    actor_id: int | None,
+) -> Person | None:
+    """Set a person's neighbourhood area and tags, for targeted engagement."""
+    person = await find(session, telegram_id)
+    if person is None:
+        return None
+    if area is not None:
+        person.area = " ".join(normalize_text(area).split())[:64] or None
+    wanted = {" ".join(normalize_text(tag).split())[:32] for tag in add_tags} - {""}
+    unwanted = {normalize_text(tag) for tag in remove_tags}
+    person.tag_links = [link for link in person.tag_links if link.tag not in unwanted]
+    present = {link.tag for link in person.tag_links}
+    person.tag_links += [PersonTag(tag=tag) for tag in sorted(wanted - present)]
+    audit.record(
+        session,
+        actor_id,
+        "person.describe",
+        f"person:{person.id}",
+        area=person.area,
+        tags=person.tags,
+    )
+    await session.flush()
+    return person
