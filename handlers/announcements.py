@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -80,14 +80,20 @@ async def start(message: Message, state: FSMContext) -> None:
     await message.answer(_("📣 <b>New announcement</b>\nSend the text in Persian."))
 
 
-@router.message(AnnounceForm.text_fa, F.text, ~F.text.startswith("/"))
-async def text_fa(message: Message, state: FSMContext) -> None:
+@router.message(
+    StateFilter(AnnounceForm.text_fa, AnnounceForm.text_en), F.text, ~F.text.startswith("/")
+)
+async def text(message: Message, state: FSMContext, raw_state: str) -> None:
     try:
-        text = announcements.clean_text(message.text or "", with_media=False)
+        cleaned = announcements.clean_text(message.text or "", with_media=False)
     except TextError as error:
         await message.answer(text_problem(error))
         return
-    await state.update_data({"text_fa": text})
+    if raw_state == AnnounceForm.text_en.state:
+        await state.update_data({"text_en": cleaned})
+        await ask_media(message, state)
+        return
+    await state.update_data({"text_fa": cleaned})
     await state.set_state(AnnounceForm.text_en)
     builder = InlineKeyboardBuilder()
     _button(builder, _("Skip: use the Persian text"), "skip_en")
@@ -95,17 +101,6 @@ async def text_fa(message: Message, state: FSMContext) -> None:
         _("Now the English text, or skip it and everyone reads the Persian."),
         reply_markup=builder.as_markup(),
     )
-
-
-@router.message(AnnounceForm.text_en, F.text, ~F.text.startswith("/"))
-async def text_en(message: Message, state: FSMContext) -> None:
-    try:
-        text = announcements.clean_text(message.text or "", with_media=False)
-    except TextError as error:
-        await message.answer(text_problem(error))
-        return
-    await state.update_data({"text_en": text})
-    await ask_media(message, state)
 
 
 @router.callback_query(AnnounceForm.text_en, Announce.filter(F.action == "skip_en"))

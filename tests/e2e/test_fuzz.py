@@ -94,6 +94,28 @@ async def adding_staff(someone: Person) -> None:
     await someone.press("➕ افزودن کارمند")
 
 
+async def writing_an_announcement(someone: Person) -> None:
+    await someone.send("/cancel")
+    await someone.send("/announce")
+
+
+async def writing_it_in_english(someone: Person) -> None:
+    await writing_an_announcement(someone)
+    await someone.send("خبر")
+
+
+async def attaching_to_it(someone: Person) -> None:
+    await writing_it_in_english(someone)
+    await someone.press("رد شدن: همان متن فارسی")
+
+
+async def scheduling_it(someone: Person) -> None:
+    await attaching_to_it(someone)
+    await someone.press("بدون پیوست")
+    await someone.press("همه")
+    await someone.press("🕒 زمان‌بندی…")
+
+
 async def check_every_text_is_answered(someone: Person, setup: Setup, text: str) -> None:
     await setup(someone)
     reply = await someone.send(text)
@@ -120,7 +142,16 @@ async def test_newcomers(person, bot: BotProcess, cast, setup: Setup, text: str)
 @given(text=TYPED)
 @pytest.mark.parametrize(
     "setup",
-    [idle, naming_a_group_in_persian, naming_a_group_in_english, adding_staff],
+    [
+        idle,
+        naming_a_group_in_persian,
+        naming_a_group_in_english,
+        adding_staff,
+        writing_an_announcement,
+        writing_it_in_english,
+        attaching_to_it,
+        scheduling_it,
+    ],
     ids=lambda f: f.__name__,
 )
 async def test_staff_in_every_state(staff, bot: BotProcess, cast, setup: Setup, text: str) -> None:
