@@ -267,13 +267,6 @@ async def choices_done(
     await review(message, state, session, audience)
 
 
-def _draft(data: dict[str, Any]) -> Content:
-    draft = Announcement(
-        text_fa=data.get("text_fa"), text_en=data.get("text_en"), media=data.get("media")
-    )
-    return announcements.content_of(draft)
-
-
 async def _preview(message: Message, content: Content, language: str, i18n: I18n) -> None:
     """The announcement exactly as a reader in this language will receive it."""
     rendered = render(content, language)
@@ -308,7 +301,7 @@ async def review(
     i18n = get_i18n()
     data = await state.update_data({"audience": audience.to_json(), "pin": False})
     await state.set_state(AnnounceForm.review)
-    content = _draft(data)
+    content = announcements.compose(data.get("text_fa"), data.get("text_en"), data.get("media"))
     for language in LANGUAGES:
         await message.answer(
             _("Preview for Persian readers:")

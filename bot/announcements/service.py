@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from html import escape
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,14 +49,18 @@ def clean_text(raw: str, with_media: bool) -> str:
     return text
 
 
-def content_of(announcement: Announcement, pin: bool = False) -> Content:
+def compose(
+    text_fa: str | None, text_en: str | None, media: dict[str, Any] | None, pin: bool = False
+) -> Content:
+    """What readers receive: the staff's plain text made safe for Telegram's HTML."""
     texts = {
-        language: escape(text)
-        for language, text in (("fa", announcement.text_fa), ("en", announcement.text_en))
-        if text
+        language: escape(text) for language, text in (("fa", text_fa), ("en", text_en)) if text
     }
-    media = Media(**announcement.media) if announcement.media else None
-    return Content(text=texts, media=media, pin=pin)
+    return Content(text=texts, media=Media(**media) if media else None, pin=pin)
+
+
+def content_of(announcement: Announcement, pin: bool = False) -> Content:
+    return compose(announcement.text_fa, announcement.text_en, announcement.media, pin)
 
 
 async def create(

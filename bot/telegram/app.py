@@ -14,7 +14,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -62,7 +61,6 @@ class Hamgam:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone=UTC))
-
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def guarded(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -86,7 +84,7 @@ class Hamgam:
         await self.engine.dispose()
 
 
-def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
+def build(settings: Settings) -> Hamgam:
     from handlers import setup_routers
 
     engine = create_engine(settings.database_url)
@@ -97,12 +95,11 @@ def build(settings: Settings, storage: BaseStorage | None = None) -> Hamgam:
     bot.session.middleware(RetryTransientErrors())
     sender = Sender(_bot(settings, i18n), sessions, i18n, Limits(per_second=settings.send_rate))
     dispatcher = Dispatcher(
-        storage=storage or DatabaseStorage(sessions), events_isolation=SimpleEventIsolation()
+        storage=DatabaseStorage(sessions), events_isolation=SimpleEventIsolation()
     )
     app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n, sender)
     dispatcher["hamgam"] = app
     dispatcher["sessions"] = sessions
-    dispatcher["settings"] = settings
 
     dispatcher.update.outer_middleware(
         ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst, i18n, sessions)
