@@ -186,3 +186,25 @@ async def test_bad_group_names_are_refused_and_nothing_is_stored(staff, session)
     assert group is not None
     assert group.name_fa == "کارگروه یک ۳"
     assert group.name_en == "Group <one>"
+
+
+async def test_staff_rename_a_group_and_remove_a_member(staff, resident, session) -> None:
+    reza = await staff()
+    code = await create_group(reza, "کارگروه آب", "Water")
+    maryam = await resident()
+    await maryam.send(f"/start {code}")
+    await reza.press("✏️ تغییر نام")
+    await reza.send("کارگروه آب و فاضلاب")
+    reply = await reza.send("Water and sewage")
+    assert "نام تغییر کرد" in reply.text
+    assert "کارگروه آب و فاضلاب" in reply.text and "Water and sewage" in reply.text
+    group = await session.scalar(select(Group))
+    assert group is not None and group.name_en == "Water and sewage"
+
+    await reza.press("👤 اعضا")
+    reply = await reza.press("✖ مریم")
+    assert reply.answer and reply.answer["text"] == "حذف شد."
+    assert "هنوز عضوی ندارد" in reply.text
+    assert await count(session, Membership) == 0
+    actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert actions[-2:] == ["group.rename", "group.member.remove"]
