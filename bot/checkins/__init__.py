@@ -1,0 +1,1 @@
+"""Check-ins: scheduled rounds of short questions to the members of a working group."""
