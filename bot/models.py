@@ -2,6 +2,7 @@
 
 from bot.announcements.models import Announcement
 from bot.audit.models import AuditEntry
+from bot.checkins.models import Checkin, CheckinAnswer, CheckinParticipant, CheckinRound
 from bot.conversations import ConversationState
 from bot.db import Base
 from bot.delivery.models import Delivery
@@ -12,6 +13,10 @@ __all__ = [
     "Announcement",
     "AuditEntry",
     "Base",
+    "Checkin",
+    "CheckinAnswer",
+    "CheckinParticipant",
+    "CheckinRound",
     "ConversationState",
     "Delivery",
     "Group",

@@ -10,6 +10,7 @@ from aiogram import Router
 from bot.telegram.guards import ButtonGuard
 from handlers import (
     announcements,
+    checkins,
     common,
     errors,
     fallback,
@@ -33,6 +34,7 @@ FEATURES = (
     groups.router,
     staff.router,
     announcements.router,
+    checkins.router,
     fallback.router,
 )
 
@@ -50,4 +52,7 @@ def setup_routers() -> Router:
 
 def periodic_jobs(hamgam: Hamgam) -> list[tuple[str, Callable[[], Awaitable[None]], float]]:
     """(job id, job, every so many seconds) for the clock."""
-    return [("announcements", announcements.ProgressReporter(hamgam).run, 1.0)]
+    return [
+        ("announcements", announcements.ProgressReporter(hamgam).run, 1.0),
+        ("checkins", checkins.CheckinClock(hamgam).run, 1.0),
+    ]

@@ -37,6 +37,8 @@ class Person(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # «I'm away»: no check-in rounds until the person says they are back.
+    away_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list[PersonRole]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"

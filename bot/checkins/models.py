@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot import clock
+from bot.db import Base, UTCDateTime
+
+
+class SummaryTo(StrEnum):
+    CHAT = "chat"  # the group's linked Telegram chat
+    STAFF = "staff"
+    BOTH = "both"
+
+
+class Checkin(Base):
+    __tablename__ = "checkin"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id", ondelete="CASCADE"), index=True)
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)  # checkins.schedule.Schedule
+    window: Mapped[dict[str, Any]] = mapped_column(JSON)  # checkins.schedule.Window
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # checkins.questions
+    summary_to: Mapped[str] = mapped_column(String(8), default=SummaryTo.BOTH)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CheckinRound(Base):
+    """One occurrence of a check-in: created once (the key is the check-in and its due time),
+    closed once, never reopened."""
+
+    __tablename__ = "checkin_round"
+    __table_args__ = (UniqueConstraint("checkin_id", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkin.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(8), default=RoundStatus.OPEN, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Participation(StrEnum):
+    ASKED = "asked"  # prompted, not finished
+    ANSWERED = "answered"
+    NO_UPDATE = "no_update"
+    AWAY = "away"
+    MISSED = "missed"  # the window closed first
+
+
+class CheckinParticipant(Base):
+    __tablename__ = "checkin_participant"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("checkin_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default=Participation.ASKED)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CheckinAnswer(Base):
+    """Saved as it arrives; a member may change it while the round is open."""
+
+    __tablename__ = "checkin_answer"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("checkin_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    question: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

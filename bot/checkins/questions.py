@@ -1,0 +1,71 @@
+"""A check-in's questions and how a typed or chosen answer is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.i18n.normalize import normalize_text, parse_decimal
+
+ANSWER_MAX = 2000
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    CHOICE = "choice"
+    SCALE = "scale"  # 1 to 5
+
+
+@dataclass(frozen=True)
+class Question:
+    text: dict[str, str]
+    kind: Kind = Kind.TEXT
+    choices: tuple[dict[str, str], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind.value, "choices": list(self.choices)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Question:
+        return cls(
+            dict(data["text"]), Kind(data.get("kind", "text")), tuple(data.get("choices") or ())
+        )
+
+
+class AnswerProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_A_NUMBER = "not_a_number"
+    NOT_A_CHOICE = "not_a_choice"
+
+
+class AnswerError(ValueError):
+    def __init__(self, problem: AnswerProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def read_answer(question: Question, typed: str) -> str:
+    """The answer as stored: normalised text, or a number in ASCII digits."""
+    text = normalize_text(typed)
+    if not text:
+        raise AnswerError(AnswerProblem.EMPTY)
+    if question.kind is Kind.NUMBER:
+        number = parse_decimal(text)
+        if number is None:
+            raise AnswerError(AnswerProblem.NOT_A_NUMBER)
+        return format(number.normalize(), "f")
+    if question.kind in (Kind.CHOICE, Kind.SCALE):
+        raise AnswerError(AnswerProblem.NOT_A_CHOICE)
+    if len(text) > ANSWER_MAX:
+        raise AnswerError(AnswerProblem.TOO_LONG)
+    return text
+
+
+DEFAULT_QUESTIONS = (
+    Question({"fa": "این هفته چه کردید؟", "en": "What did your group do this week?"}),
+    Question({"fa": "قدم بعدی چیست؟", "en": "What's next?"}),
+    Question({"fa": "مانعی هست؟", "en": "Anything blocking you?"}),
+)

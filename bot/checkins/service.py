@@ -1,0 +1,393 @@
+"""Rounds of a check-in: starting them when due, reminding, taking answers, closing.
+
+Each step is idempotent against the database (a round is keyed by its check-in and due time;
+reminders and closing are guarded by stored counters and statuses), so the periodic job may
+run late, twice, or after a restart without starting, reminding or closing anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, clock
+from bot.checkins.models import (
+    Checkin,
+    CheckinAnswer,
+    CheckinParticipant,
+    CheckinRound,
+    Participation,
+    RoundStatus,
+    SummaryTo,
+)
+from bot.checkins.questions import DEFAULT_QUESTIONS, Question
+from bot.checkins.schedule import Schedule, Window
+from bot.groups.models import Group, Membership
+from bot.people.audience import reachable
+from bot.people.models import Person
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class StartedRound:
+    round: CheckinRound
+    checkin: Checkin
+    group: Group
+    recipients: list[Recipient]
+
+
+def questions_of(checkin: Checkin) -> list[Question]:
+    return [Question.from_json(q) for q in checkin.questions]
+
+
+async def create(
+    session: AsyncSession,
+    group_id: int,
+    schedule: Schedule,
+    window: Window,
+    questions: tuple[Question, ...] = DEFAULT_QUESTIONS,
+    summary_to: SummaryTo = SummaryTo.BOTH,
+    actor_id: int | None = None,
+) -> Checkin:
+    checkin = Checkin(
+        group_id=group_id,
+        schedule=schedule.to_json(),
+        window={
+            "days_after": window.days_after,
+            "at": window.at.strftime("%H:%M"),
+            "reminders_after_min": list(window.reminders_after_min),
+        },
+        questions=[q.to_json() for q in questions],
+        summary_to=summary_to.value,
+        paused=False,
+        created_at=clock.now(),
+    )
+    session.add(checkin)
+    await session.flush()
+    audit.record(
+        session,
+        actor_id,
+        "checkin.create",
+        f"checkin:{checkin.id}",
+        group_id=group_id,
+        schedule=checkin.schedule,
+    )
+    return checkin
+
+
+def window_of(checkin: Checkin) -> Window:
+    data = checkin.window
+    return Window(
+        int(data["days_after"]),
+        time.fromisoformat(data["at"]),
+        tuple(int(m) for m in data["reminders_after_min"]),
+    )
+
+
+async def start_due_rounds(session: AsyncSession, now: datetime) -> list[StartedRound]:
+    """Rounds whose time has come (late after a restart, as long as their window is open)."""
+    started: list[StartedRound] = []
+    last_due = (
+        select(CheckinRound.checkin_id, func.max(CheckinRound.due_at).label("due"))
+        .group_by(CheckinRound.checkin_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Checkin, Group, last_due.c.due)
+        .join(Group, Group.id == Checkin.group_id)
+        .outerjoin(last_due, last_due.c.checkin_id == Checkin.id)
+        .where(Checkin.paused.is_(False))
+    )
+    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    for checkin, group, latest in rows.all():
+        schedule, window = Schedule.from_json(checkin.schedule), window_of(checkin)
+        for due in schedule.occurrences(latest or checkin.created_at, now):
+            closes = window.closes_at(due, schedule.tz)
+            if closes <= now:
+                continue  # the whole window passed while nobody was running
+            new_id = await session.scalar(
+                insert(CheckinRound)
+                .values(
+                    checkin_id=checkin.id,
+                    due_at=due,
+                    closes_at=closes,
+                    status=RoundStatus.OPEN.value,
+                    started_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["checkin_id", "due_at"])
+                .returning(CheckinRound.id)
+            )
+            if new_id is None:
+                continue
+            round_ = await session.get(CheckinRound, new_id)
+            assert round_ is not None
+            recipients = await _members_to_ask(session, group.id)
+            session.add_all(
+                CheckinParticipant(
+                    round_id=new_id,
+                    person_id=r.person_id,
+                    status=Participation.ASKED,
+                    reminders_sent=0,
+                )
+                for r in recipients
+            )
+            started.append(StartedRound(round_, checkin, group, recipients))
+    await session.flush()
+    return started
+
+
+async def _members_to_ask(session: AsyncSession, group_id: int) -> list[Recipient]:
+    rows = await session.execute(
+        select(Person.id, Person.telegram_id)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.group_id == group_id, reachable(), Person.away_since.is_(None))
+        .order_by(Person.id)
+    )
+    return [Recipient(person_id, telegram_id) for person_id, telegram_id in rows]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Where a member is in an open round: the next question to answer."""
+
+    round: CheckinRound
+    checkin: Checkin
+    group: Group
+    index: int
+
+
+async def pending_for(session: AsyncSession, person_id: int) -> Pending | None:
+    """The oldest open round still waiting for this member's answers."""
+    rows = await session.execute(
+        select(CheckinRound, Checkin, Group)
+        .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
+        .join(Checkin, Checkin.id == CheckinRound.checkin_id)
+        .join(Group, Group.id == Checkin.group_id)
+        .where(
+            CheckinParticipant.person_id == person_id,
+            CheckinParticipant.status == Participation.ASKED,
+            CheckinRound.status == RoundStatus.OPEN,
+        )
+        .order_by(CheckinRound.due_at)
+        .limit(1)
+    )
+    found = rows.first()
+    if found is None:
+        return None
+    round_, checkin, group = found
+    answered = set(
+        await session.scalars(
+            select(CheckinAnswer.question).where(
+                CheckinAnswer.round_id == round_.id, CheckinAnswer.person_id == person_id
+            )
+        )
+    )
+    index = next(i for i in range(len(checkin.questions) + 1) if i not in answered)
+    return Pending(round_, checkin, group, index)
+
+
+async def save_answer(
+    session: AsyncSession, pending: Pending, person_id: int, value: str
+) -> int | None:
+    """Stores the answer; returns the next question's index, or None when all are answered."""
+    existing = await session.get(CheckinAnswer, (pending.round.id, person_id, pending.index))
+    if existing is None:
+        session.add(
+            CheckinAnswer(
+                round_id=pending.round.id,
+                person_id=person_id,
+                question=pending.index,
+                value=value,
+                answered_at=clock.now(),
+            )
+        )
+    else:
+        existing.value, existing.answered_at = value, clock.now()
+    following = pending.index + 1
+    if following < len(pending.checkin.questions):
+        await session.flush()
+        return following
+    await _finish(session, pending.round.id, person_id, Participation.ANSWERED)
+    return None
+
+
+async def _finish(
+    session: AsyncSession, round_id: int, person_id: int, status: Participation
+) -> None:
+    await session.execute(
+        update(CheckinParticipant)
+        .where(CheckinParticipant.round_id == round_id, CheckinParticipant.person_id == person_id)
+        .values(status=status.value, finished_at=clock.now())
+    )
+
+
+async def no_update(session: AsyncSession, round_id: int, person_id: int) -> bool:
+    """«No update this time» for an open round; False when the round has closed."""
+    round_ = await session.get(CheckinRound, round_id)
+    if round_ is None or round_.status != RoundStatus.OPEN:
+        return False
+    await _finish(session, round_id, person_id, Participation.NO_UPDATE)
+    return True
+
+
+async def away(session: AsyncSession, person: Person, round_id: int | None) -> None:
+    """«I'm away»: this round and the following ones are skipped until they are back."""
+    person.away_since = person.away_since or clock.now()
+    if round_id is not None:
+        await _finish(session, round_id, person.id, Participation.AWAY)
+
+
+def back(person: Person) -> None:
+    person.away_since = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    round: CheckinRound
+    checkin: Checkin
+    group: Group
+    recipient: Recipient
+    number: int
+
+
+async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
+    """Reminders whose time has come, to members who have not finished; each counted once."""
+    rows = await session.execute(
+        select(CheckinRound, Checkin, Group, CheckinParticipant, Person.telegram_id)
+        .join(Checkin, Checkin.id == CheckinRound.checkin_id)
+        .join(Group, Group.id == Checkin.group_id)
+        .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
+        .join(Person, Person.id == CheckinParticipant.person_id)
+        .where(
+            CheckinRound.status == RoundStatus.OPEN,
+            CheckinParticipant.status == Participation.ASKED,
+            reachable(),
+        )
+    )
+    reminders = []
+    for round_, checkin, group, participant, telegram_id in rows.all():
+        moments = window_of(checkin).reminders(
+            round_.due_at, Schedule.from_json(checkin.schedule).tz
+        )
+        due_count = sum(1 for moment in moments if moment <= now)
+        if due_count > participant.reminders_sent:
+            participant.reminders_sent = due_count
+            reminders.append(
+                Reminder(
+                    round_, checkin, group, Recipient(participant.person_id, telegram_id), due_count
+                )
+            )
+    await session.flush()
+    return reminders
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round: CheckinRound
+    checkin: Checkin
+    group: Group
+    statuses: dict[str, str]  # display name → participation
+    answers: list[list[tuple[str, str]]]  # per question: (display name, answer)
+    rate: float
+    previous_rate: float | None
+
+
+async def close_due_rounds(session: AsyncSession, now: datetime) -> list[RoundSummary]:
+    """Rounds whose window has closed: closed once, with what a summary needs."""
+    due = (
+        await session.scalars(
+            select(CheckinRound).where(
+                CheckinRound.status == RoundStatus.OPEN, CheckinRound.closes_at <= now
+            )
+        )
+    ).all()
+    summaries = []
+    for round_ in due:
+        round_.status, round_.closed_at = RoundStatus.CLOSED, now
+        await session.execute(
+            update(CheckinParticipant)
+            .where(
+                CheckinParticipant.round_id == round_.id,
+                CheckinParticipant.status == Participation.ASKED,
+            )
+            .values(status=Participation.MISSED.value)
+        )
+        summaries.append(await summarize(session, round_))
+    return summaries
+
+
+async def participation_rate(session: AsyncSession, round_id: int) -> float | None:
+    rows = (
+        await session.execute(
+            select(CheckinParticipant.status, func.count())
+            .where(CheckinParticipant.round_id == round_id)
+            .group_by(CheckinParticipant.status)
+        )
+    ).all()
+    counted = {status: n for status, n in rows}
+    total = sum(n for status, n in counted.items() if status != Participation.AWAY)
+    if not total:
+        return None
+    responded = counted.get(Participation.ANSWERED, 0) + counted.get(Participation.NO_UPDATE, 0)
+    return responded / total
+
+
+async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary:
+    checkin = await session.get(Checkin, round_.checkin_id)
+    assert checkin is not None
+    group = await session.get(Group, checkin.group_id)
+    assert group is not None
+    people = await session.execute(
+        select(Person.id, Person.display_name, CheckinParticipant.status)
+        .join(CheckinParticipant, CheckinParticipant.person_id == Person.id)
+        .where(CheckinParticipant.round_id == round_.id)
+        .order_by(Person.id)
+    )
+    names: dict[int, str] = {}
+    statuses: dict[str, str] = {}
+    for person_id, name, status in people:
+        names[person_id] = name or "—"
+        statuses[names[person_id]] = status
+    answers: list[list[tuple[str, str]]] = [[] for _ in checkin.questions]
+    for answer in await session.scalars(
+        select(CheckinAnswer)
+        .where(CheckinAnswer.round_id == round_.id)
+        .order_by(CheckinAnswer.question, CheckinAnswer.person_id)
+    ):
+        if answer.question < len(answers):
+            answers[answer.question].append((names.get(answer.person_id, "—"), answer.value))
+    previous = await session.scalar(
+        select(CheckinRound.id)
+        .where(CheckinRound.checkin_id == checkin.id, CheckinRound.due_at < round_.due_at)
+        .order_by(CheckinRound.due_at.desc())
+        .limit(1)
+    )
+    return RoundSummary(
+        round_,
+        checkin,
+        group,
+        statuses,
+        answers,
+        await participation_rate(session, round_.id) or 0.0,
+        await participation_rate(session, previous) if previous else None,
+    )
+
+
+def summary_targets(checkin: Checkin, group: Group) -> dict[str, Any]:
+    """Where a round's summary goes: the linked group chat, staff, or both."""
+    wants = SummaryTo(checkin.summary_to)
+    return {
+        "chat": group.chat_id if wants in (SummaryTo.CHAT, SummaryTo.BOTH) else None,
+        "staff": wants in (SummaryTo.STAFF, SummaryTo.BOTH),
+    }

@@ -1,0 +1,293 @@
+"""Members answering check-ins, and the clock that starts, reminds and closes rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import clock
+from bot.checkins import service as checkins
+from bot.checkins.models import CheckinRound, RoundStatus
+from bot.checkins.questions import AnswerError, AnswerProblem, read_answer
+from bot.checkins.service import Pending, RoundSummary
+from bot.db import transaction
+from bot.delivery import outbox
+from bot.delivery.content import Button, Content, pick
+from bot.delivery.outbox import Outgoing
+from bot.i18n import LANGUAGES
+from bot.i18n import format as fmt
+from bot.people.audience import reachable
+from bot.people.models import Person, PersonRole, Role
+from bot.telegram.app import Hamgam
+from bot.telegram.guards import Onboarded
+from handlers.locale import current_language, number
+
+router = Router(name="checkins")
+router.message.filter(F.chat.type == "private", Onboarded())
+router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+
+
+class CheckinButton(CallbackData, prefix="chk"):
+    action: str  # skip (no update this time), away, back
+    round_id: int = 0
+
+
+def question_text(pending: Pending, language: str) -> str:
+    questions = checkins.questions_of(pending.checkin)
+    return (
+        _("📋 Check-in of <b>{group}</b> · question {n} of {total}").format(
+            group=escape(pending.group.name(language)),
+            n=fmt.number(pending.index + 1, language),
+            total=fmt.number(len(questions), language),
+        )
+        + "\n"
+        + escape(pick(questions[pending.index].text, language))
+    )
+
+
+def round_buttons(round_id: int) -> list[list[Button]]:
+    return [
+        [
+            Button(
+                in_each_language(lambda _language: _("No update this time")),
+                CheckinButton(action="skip", round_id=round_id).pack(),
+            ),
+            Button(
+                in_each_language(lambda _language: _("I'm away")),
+                CheckinButton(action="away", round_id=round_id).pack(),
+            ),
+        ]
+    ]
+
+
+def in_each_language(render: Callable[[str], str]) -> dict[str, str]:
+    """A text rendered in each language, for the outbox to choose from at send time."""
+    i18n = get_i18n()
+    texts = {}
+    for language in LANGUAGES:
+        with i18n.use_locale(language):
+            texts[language] = render(language)
+    return texts
+
+
+async def _ask(message: Message, pending: Pending) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("No update this time"),
+        callback_data=CheckinButton(action="skip", round_id=pending.round.id),
+    )
+    builder.button(
+        text=_("I'm away"), callback_data=CheckinButton(action="away", round_id=pending.round.id)
+    )
+    await message.answer(
+        question_text(pending, current_language()), reply_markup=builder.as_markup()
+    )
+
+
+async def _waiting_for_answer(
+    message: Message, session: AsyncSession, person: Person | None, raw_state: str | None
+) -> bool | dict[str, Pending]:
+    if person is None or raw_state is not None:
+        return False
+    pending = await checkins.pending_for(session, person.id)
+    return {"pending": pending} if pending else False
+
+
+@router.message(_waiting_for_answer)
+async def answer(message: Message, session: AsyncSession, person: Person, pending: Pending) -> None:
+    question = checkins.questions_of(pending.checkin)[pending.index]
+    try:
+        value = read_answer(question, message.text or "")
+    except AnswerError as error:
+        await message.answer(
+            {
+                AnswerProblem.EMPTY: _("Please answer with text."),
+                AnswerProblem.TOO_LONG: _(
+                    "That is a little long; please keep it under {limit} characters."
+                ).format(limit=number(2000)),
+                AnswerProblem.NOT_A_NUMBER: _("Please answer with a number, for example 12."),
+                AnswerProblem.NOT_A_CHOICE: _("Please choose one of the buttons."),
+            }[error.problem]
+        )
+        return
+    following = await checkins.save_answer(session, pending, person.id, value)
+    if following is None:
+        await message.answer(_("✅ Thank you! Your answers are saved."))
+        return
+    await _ask(message, Pending(pending.round, pending.checkin, pending.group, following))
+
+
+@router.callback_query(CheckinButton.filter(F.action.in_({"skip", "away"})))
+async def skip_or_away(
+    query: CallbackQuery,
+    callback_data: CheckinButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+) -> None:
+    round_ = await session.get(CheckinRound, callback_data.round_id)
+    if round_ is None or round_.status != RoundStatus.OPEN:
+        await query.answer(_("This check-in round has closed."), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+    if callback_data.action == "skip":
+        await checkins.no_update(session, round_.id, person.id)
+        await message.answer(_("Noted: no update this time. Thank you!"))
+        return
+    await checkins.away(session, person, round_.id)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("I'm back"), callback_data=CheckinButton(action="back"))
+    await message.answer(
+        _("Noted: you are away. No check-ins until you press «I'm back»."),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(CheckinButton.filter(F.action == "back"))
+async def back(query: CallbackQuery, message: Message, person: Person) -> None:
+    people_are_back = person.away_since is not None
+    checkins.back(person)
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+    await message.answer(
+        _("Welcome back! The next check-in will reach you.")
+        if people_are_back
+        else _("You are not away.")
+    )
+
+
+class CheckinClock:
+    """Starts due rounds, sends reminders, closes rounds and posts their summaries; all it
+    knows is read from the database, so a restart picks up exactly where things stand."""
+
+    def __init__(self, hamgam: Hamgam) -> None:
+        self.hamgam = hamgam
+
+    async def run(self) -> None:
+        with self.hamgam.i18n.context():
+            async with transaction(self.hamgam.sessions) as session:
+                now = clock.now()
+                rows = [
+                    row
+                    for started in await checkins.start_due_rounds(session, now)
+                    for row in self._prompts(started)
+                ]
+                rows += [self._reminder(r) for r in await checkins.due_reminders(session, now)]
+                for summary in await checkins.close_due_rounds(session, now):
+                    rows += await self._summaries(session, summary)
+                await outbox.enqueue(session, rows)
+            if rows:
+                self.hamgam.sender.wake()
+
+    def _prompts(self, started: checkins.StartedRound) -> list[Outgoing]:
+        pending = Pending(started.round, started.checkin, started.group, 0)
+        content = Content(
+            text=in_each_language(lambda language: question_text(pending, language)),
+            buttons=round_buttons(started.round.id),
+        )
+        return [
+            Outgoing(
+                f"checkin:{started.round.id}:{r.person_id}:ask",
+                r.telegram_id,
+                content,
+                person_id=r.person_id,
+                batch=f"checkin:{started.round.id}",
+            )
+            for r in started.recipients
+        ]
+
+    def _reminder(self, reminder: checkins.Reminder) -> Outgoing:
+        closes = reminder.round.closes_at
+        tz = self.hamgam.settings.tz
+
+        def render(language: str) -> str:
+            return _(
+                "⏰ A reminder: the check-in of <b>{group}</b> waits for your answers until"
+                " {closes}. Just answer the last question above."
+            ).format(
+                group=escape(reminder.group.name(language)),
+                closes=fmt.moment(closes, language, tz),
+            )
+
+        return Outgoing(
+            f"checkin:{reminder.round.id}:{reminder.recipient.person_id}:remind{reminder.number}",
+            reminder.recipient.telegram_id,
+            Content(text=in_each_language(render), buttons=round_buttons(reminder.round.id)),
+            person_id=reminder.recipient.person_id,
+            batch=f"checkin:{reminder.round.id}",
+        )
+
+    async def _summaries(self, session: AsyncSession, summary: RoundSummary) -> list[Outgoing]:
+        content = Content(
+            text=in_each_language(lambda language: summary_text(summary, language, self.hamgam))
+        )
+        targets = checkins.summary_targets(summary.checkin, summary.group)
+        rows = []
+        batch = f"checkin:{summary.round.id}:summary"
+        if targets["chat"] is not None:
+            rows.append(
+                Outgoing(f"{batch}:chat", targets["chat"], content, language="both", batch=batch)
+            )
+        if targets["staff"]:
+            staff = await session.execute(
+                select(Person.id, Person.telegram_id)
+                .join(PersonRole, PersonRole.person_id == Person.id)
+                .where(PersonRole.role == Role.STAFF, reachable())
+            )
+            rows += [
+                Outgoing(
+                    f"{batch}:{person_id}", telegram_id, content, person_id=person_id, batch=batch
+                )
+                for person_id, telegram_id in staff
+            ]
+        return rows
+
+
+def summary_text(summary: RoundSummary, language: str, hamgam: Hamgam) -> str:
+    tz = hamgam.settings.tz
+    total = sum(1 for status in summary.statuses.values() if status != "away")
+    responded = sum(1 for s in summary.statuses.values() if s in ("answered", "no_update"))
+    lines = [
+        _("📋 <b>Check-in of {group}</b> · {day}").format(
+            group=escape(summary.group.name(language)),
+            day=fmt.day(summary.round.due_at, language, tz),
+        ),
+        _("Answered: {responded} of {total} ({rate})").format(
+            responded=fmt.number(responded, language),
+            total=fmt.number(total, language),
+            rate=fmt.percent(summary.rate, language),
+        )
+        + (
+            " · "
+            + _("previous round: {rate}").format(rate=fmt.percent(summary.previous_rate, language))
+            if summary.previous_rate is not None
+            else ""
+        ),
+    ]
+    silent = [name for name, status in summary.statuses.items() if status == "missed"]
+    if silent:
+        lines.append(
+            _("Not answered: {names}").format(
+                names=escape("، ".join(silent) if language == "fa" else ", ".join(silent))
+            )
+        )
+    nothing = [name for name, status in summary.statuses.items() if status == "no_update"]
+    if nothing:
+        lines.append(_("No update: {names}").format(names=escape(", ".join(nothing))))
+    for question, answers in zip(
+        checkins.questions_of(summary.checkin), summary.answers, strict=True
+    ):
+        if answers:
+            lines.append("\n<b>" + escape(pick(question.text, language)) + "</b>")
+            lines += [f"• {escape(name)}: {escape(value)}" for name, value in answers]
+    return "\n".join(lines)

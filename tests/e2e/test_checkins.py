@@ -1,0 +1,155 @@
+"""A working group's check-in round: prompts, answers in Persian digits, a reminder to the one
+who did not answer, the window closing, and the summary in both languages."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+
+import pytest
+from sqlalchemy import select
+
+from bot import clock
+from bot.checkins import service as checkins
+from bot.checkins.models import CheckinAnswer, CheckinRound, RoundStatus
+from bot.checkins.schedule import Schedule, Window
+from bot.db import create_engine, session_factory, transaction
+from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
+from bot.people.models import Person as PersonRow
+from tests.e2e.harness import BotProcess, Person, plain
+
+
+@pytest.fixture
+async def sessions(database_url: str):
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+class TimeMachine:
+    """Moves the bot's clock forward while real time goes on (nothing sleeps until then)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+        clock.set_clock(lambda: datetime.now(UTC) + self.offset)
+
+    def travel_to(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15) -> None:
+    deadline = time.monotonic() + within_s
+    while not await check():
+        assert time.monotonic() < deadline, "it did not happen in time"
+        await asyncio.sleep(0.1)
+
+
+async def inbox_has(someone: Person, text: str) -> bool:
+    return any(text in plain(message) for message in await someone.inbox())
+
+
+async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) -> None:
+    reza = await staff()
+    maryam = await resident("مریم")
+    sara = await resident("Sara", "en", "English")
+    chat = await client.create_chat("کارگروه سبز", "supergroup")
+    await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
+    now = clock.now()
+    local_due = (now + timedelta(hours=1)).astimezone(TEHRAN).replace(second=0, microsecond=0)
+    async with transaction(sessions) as session:
+        group = Group(
+            kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat["id"]
+        )
+        session.add(group)
+        await session.flush()
+        for someone in (maryam, sara):
+            person_id = await session.scalar(
+                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
+            )
+            session.add(Membership(person_id=person_id, group_id=group.id))
+        await checkins.create(
+            session,
+            group.id,
+            Schedule(
+                at=clock_time(local_due.hour, local_due.minute),
+                weekdays=frozenset({local_due.weekday()}),
+            ),
+            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
+        )
+    due = local_due.astimezone(UTC)
+    machine = TimeMachine()
+
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "سؤال ۱ از ۳"))
+    await eventually(lambda: inbox_has(sara, "question 1 of 3"))
+    assert await inbox_has(maryam, "این هفته چه کردید؟")
+    assert await inbox_has(sara, "What did your group do this week?")
+
+    reply = await maryam.send("سه جلسه با شهرداری و ۱۲ نهال کاشتیم")
+    assert "سؤال ۲ از ۳" in reply.text and "قدم بعدی چیست؟" in reply.text
+    await maryam.send("کاشت ۲۰ نهال دیگر")
+    reply = await maryam.send("نه")
+    assert "پاسخ‌هایتان ذخیره شد" in reply.text
+
+    machine.travel_to(due + timedelta(minutes=61))
+    await eventually(lambda: inbox_has(sara, "A reminder"))
+    assert not await inbox_has(maryam, "⏰")
+
+    machine.travel_to(due + timedelta(days=1, hours=3))  # past 20:00 the next day
+    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
+    summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    assert "پیگیری دوره‌ای کارگروه سبز" in summary
+    assert "۱ از ۲" in summary and "۵۰٪" in summary
+    assert "Sara" in summary and "۱۲ نهال" in summary
+    posted = plain((await client.messages(chat["id"], sender="bot"))[-1])
+    assert "پیگیری دوره‌ای کارگروه سبز" in posted and "Check-in of Green" in posted
+
+    reply = await sara.press("No update this time")
+    assert reply.answer and reply.answer["text"] == "This check-in round has closed."
+    async with sessions() as session:
+        rounds = (await session.scalars(select(CheckinRound))).all()
+        answers = (await session.scalars(select(CheckinAnswer))).all()
+    assert [r.status for r in rounds] == [RoundStatus.CLOSED], [
+        (r.due_at.isoformat(), r.closes_at.isoformat()) for r in rounds
+    ]
+    assert len(answers) == 3
+
+
+async def test_bad_answers_to_a_number_question_are_asked_again(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    from bot.checkins.questions import Kind, Question
+
+    await staff()
+    maryam = await resident("مریم")
+    now = clock.now()
+    local_due = (now + timedelta(hours=1)).astimezone(TEHRAN)
+    async with transaction(sessions) as session:
+        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه آب", name_en="Water")
+        session.add(group)
+        await session.flush()
+        person_id = await session.scalar(
+            select(PersonRow.id).where(PersonRow.telegram_id == maryam.user_id)
+        )
+        session.add(Membership(person_id=person_id, group_id=group.id))
+        await checkins.create(
+            session,
+            group.id,
+            Schedule(at=clock_time(local_due.hour, local_due.minute), weekdays=frozenset(range(7))),
+            Window(),
+            questions=(Question({"fa": "چند نفر آمدند؟", "en": "How many came?"}, Kind.NUMBER),),
+        )
+    TimeMachine().travel_to(local_due.astimezone(UTC) + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "چند نفر آمدند؟"))
+    for typed in ("بیست", "۱" * 5000, "12a"):
+        reply = await maryam.send(typed)
+        assert "لطفاً با یک عدد پاسخ دهید" in reply.text
+    reply = await maryam.send("٢٣")
+    assert "پاسخ‌هایتان ذخیره شد" in reply.text
+    async with sessions() as session:
+        answer = await session.scalar(select(CheckinAnswer))
+    assert answer is not None and answer.value == "23"
