@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import logs
+from bot import clock, logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import create_engine, session_factory, transaction
 from bot.delivery.content import Media
@@ -221,7 +221,6 @@ def announce(
     wait: bool,
 ) -> None:
     """Send (or schedule) an announcement; the running bot delivers it."""
-    from bot import clock
     from bot.announcements import service as announcements
     from bot.i18n.normalize import MomentError, parse_moment
 
@@ -298,7 +297,6 @@ async def _publish(
 
 async def _follow(announcement_id: int, expected: int) -> None:
     """A progress bar fed from the outbox, while the running bot sends."""
-    from bot import clock
     from bot.announcements import service as announcements
     from bot.announcements.models import Announcement, AnnouncementStatus
 
@@ -328,6 +326,149 @@ async def _follow(announcement_id: int, expected: int) -> None:
         f"Sent {progress.sent}, failed {progress.failed}, unreachable"
         f" {progress.unreachable + progress.skipped}, of {progress.total}."
     )
+
+
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+@main.group()
+def checkin() -> None:
+    """Scheduled check-ins with working groups."""
+
+
+@checkin.command("add")
+@click.option("--group", "group_id", type=int, required=True, help="The group's id (/groups).")
+@click.option("--weekdays", help="e.g. sat,wed")
+@click.option("--month-day", type=click.IntRange(1, 31), help="A day of the (Jalali) month.")
+@click.option("--gregorian", is_flag=True, help="--month-day counts Gregorian months.")
+@click.option("--at", "at", required=True, help="Local time, e.g. 18:00.")
+@click.option("--timezone", default=None, help="Default: TIMEZONE (Asia/Tehran).")
+@click.option(
+    "--close-days",
+    type=click.IntRange(0, 30),
+    default=1,
+    show_default=True,
+    help="Answers are taken until --close-at this many days after the prompt.",
+)
+@click.option("--close-at", default="20:00", show_default=True)
+@click.option(
+    "--remind-after",
+    type=int,
+    multiple=True,
+    default=(240,),
+    show_default=True,
+    help="Minutes after the prompt (repeatable).",
+)
+@click.option(
+    "--summary-to", type=click.Choice(["chat", "staff", "both"]), default="both", show_default=True
+)
+@coroutine
+async def checkin_add(
+    group_id: int,
+    weekdays: str | None,
+    month_day: int | None,
+    gregorian: bool,
+    at: str,
+    timezone: str | None,
+    close_days: int,
+    close_at: str,
+    remind_after: tuple[int, ...],
+    summary_to: str,
+) -> None:
+    """Add a check-in with the three default questions to a group."""
+    from datetime import time
+
+    from bot.checkins import service as checkins
+    from bot.checkins.models import SummaryTo
+    from bot.checkins.schedule import Schedule, Window
+    from bot.groups.models import Group
+
+    try:
+        days = frozenset(
+            WEEKDAYS[d.strip().lower()[:3]] for d in (weekdays or "").split(",") if d.strip()
+        )
+        schedule = Schedule(
+            at=time.fromisoformat(at),
+            weekdays=days,
+            month_day=month_day,
+            calendar="gregorian" if gregorian else "jalali",
+            timezone=timezone or _settings().timezone,
+        )
+        window = Window(close_days, time.fromisoformat(close_at), remind_after)
+        first = schedule.next_after(clock.now())
+        if first is None:
+            raise ValueError("no round would ever fall")
+        window.closes_at(first, schedule.tz)
+    except (KeyError, ValueError) as error:
+        raise click.UsageError(f"That schedule does not work: {error}") from None
+    async with _session() as session:
+        if await session.get(Group, group_id) is None:
+            raise click.ClickException(f"There is no group {group_id}.")
+        created = await checkins.create(
+            session, group_id, schedule, window, summary_to=SummaryTo(summary_to)
+        )
+        click.echo(f"Check-in #{created.id}; first round {first.isoformat(timespec='minutes')}.")
+
+
+@checkin.command("list")
+@coroutine
+async def checkin_list() -> None:
+    """Every check-in: group, schedule, paused or not."""
+    from bot.checkins import service as checkins
+    from bot.checkins.schedule import Schedule
+
+    async with _session() as session:
+        for item, group in await checkins.all_checkins(session):
+            schedule = Schedule.from_json(item.schedule)
+            next_round = "paused" if item.paused else schedule.next_after(clock.now())
+            click.echo(f"#{item.id}\t{group.name_en}\t{schedule.to_json()}\tnext: {next_round}")
+
+
+@checkin.command("pause")
+@click.argument("checkin_id", type=int)
+@click.option("--resume", is_flag=True, help="Resume instead.")
+@coroutine
+async def checkin_pause(checkin_id: int, resume: bool) -> None:
+    """Pause (or --resume) a check-in."""
+    from bot.checkins import service as checkins
+
+    async with _session() as session:
+        if await checkins.set_paused(session, checkin_id, not resume, None) is None:
+            raise click.ClickException(f"There is no check-in {checkin_id}.")
+    click.echo(f"Check-in #{checkin_id} {'resumed' if resume else 'paused'}.")
+
+
+@checkin.command("skip")
+@click.argument("checkin_id", type=int)
+@click.argument("day")
+@coroutine
+async def checkin_skip(checkin_id: int, day: str) -> None:
+    """No round on DAY (1405/01/01 or 2026-03-21), e.g. for Nowruz."""
+    from bot.checkins import service as checkins
+    from bot.i18n.normalize import MomentError, parse_moment
+
+    try:
+        moment = parse_moment(f"{day} 12:00", _settings().tz)
+    except MomentError as error:
+        raise click.BadParameter(str(error), param_hint="DAY") from None
+    local_day = moment.astimezone(_settings().tz).date()
+    async with _session() as session:
+        if await checkins.skip_date(session, checkin_id, local_day, None) is None:
+            raise click.ClickException(f"There is no check-in {checkin_id}.")
+    click.echo(f"Check-in #{checkin_id} skips {local_day.isoformat()}.")
+
+
+@checkin.command("delete")
+@click.argument("checkin_id", type=int)
+@coroutine
+async def checkin_delete(checkin_id: int) -> None:
+    """Delete a check-in with its rounds and answers."""
+    from bot.checkins import service as checkins
+
+    async with _session() as session:
+        if not await checkins.delete(session, checkin_id, None):
+            raise click.ClickException(f"There is no check-in {checkin_id}.")
+    click.echo(f"Check-in #{checkin_id} deleted.")
 
 
 @main.group()

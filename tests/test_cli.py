@@ -109,3 +109,53 @@ async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 20)
+
+
+def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
+    from bot.config import load_settings
+    from bot.db import create_engine, session_factory, transaction
+    from bot.groups.models import Group, GroupKind
+
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"])
+
+    async def add_group() -> None:
+        engine = create_engine(load_settings().database_url)
+        async with transaction(session_factory(engine)) as session:
+            session.add(Group(kind=GroupKind.WORKING_GROUP, name_fa="سبز", name_en="Green"))
+        await engine.dispose()
+
+    asyncio.run(add_group())
+    result = runner.invoke(
+        main, ["checkin", "add", "--group", "1", "--weekdays", "xyz", "--at", "18:00"]
+    )
+    assert result.exit_code == 2 and "That schedule does not work" in result.output
+    result = runner.invoke(
+        main, ["checkin", "add", "--group", "9", "--weekdays", "sat", "--at", "18:00"]
+    )
+    assert result.exit_code == 1 and "no group 9" in result.output
+    result = runner.invoke(
+        main,
+        [
+            "checkin",
+            "add",
+            "--group",
+            "1",
+            "--weekdays",
+            "sat,wed",
+            "--at",
+            "18:00",
+            "--remind-after",
+            "60",
+        ],
+    )
+    assert result.exit_code == 0 and "Check-in #1; first round" in result.output
+    assert "Green" in runner.invoke(main, ["checkin", "list"]).output
+    assert runner.invoke(main, ["checkin", "pause", "1"]).exit_code == 0
+    assert "next: paused" in runner.invoke(main, ["checkin", "list"]).output
+    assert runner.invoke(main, ["checkin", "pause", "1", "--resume"]).exit_code == 0
+    result = runner.invoke(main, ["checkin", "skip", "1", "۱۴۰۵/۰۱/۰۱"])
+    assert result.output.strip() == "Check-in #1 skips 2026-03-21."
+    assert "2026-03-21" in runner.invoke(main, ["checkin", "list"]).output
+    assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 0
+    assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 1

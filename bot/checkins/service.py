@@ -7,8 +7,8 @@ run late, twice, or after a restart without starting, reminding or closing anyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -391,3 +391,45 @@ def summary_targets(checkin: Checkin, group: Group) -> dict[str, Any]:
         "chat": group.chat_id if wants in (SummaryTo.CHAT, SummaryTo.BOTH) else None,
         "staff": wants in (SummaryTo.STAFF, SummaryTo.BOTH),
     }
+
+
+async def all_checkins(session: AsyncSession) -> list[tuple[Checkin, Group]]:
+    rows = await session.execute(
+        select(Checkin, Group).join(Group, Group.id == Checkin.group_id).order_by(Checkin.id)
+    )
+    return [(checkin, group) for checkin, group in rows.all()]
+
+
+async def set_paused(
+    session: AsyncSession, checkin_id: int, paused: bool, actor_id: int | None
+) -> Checkin | None:
+    checkin = await session.get(Checkin, checkin_id)
+    if checkin is None:
+        return None
+    checkin.paused = paused
+    audit.record(
+        session, actor_id, "checkin.pause" if paused else "checkin.resume", f"checkin:{checkin_id}"
+    )
+    return checkin
+
+
+async def skip_date(
+    session: AsyncSession, checkin_id: int, day: date, actor_id: int | None
+) -> Checkin | None:
+    """No round on that local day (a holiday such as Nowruz)."""
+    checkin = await session.get(Checkin, checkin_id)
+    if checkin is None:
+        return None
+    schedule = Schedule.from_json(checkin.schedule)
+    checkin.schedule = replace(schedule, skip_dates=schedule.skip_dates | {day}).to_json()
+    audit.record(session, actor_id, "checkin.skip", f"checkin:{checkin_id}", day=day.isoformat())
+    return checkin
+
+
+async def delete(session: AsyncSession, checkin_id: int, actor_id: int | None) -> bool:
+    checkin = await session.get(Checkin, checkin_id)
+    if checkin is None:
+        return False
+    await session.delete(checkin)
+    audit.record(session, actor_id, "checkin.delete", f"checkin:{checkin_id}")
+    return True
