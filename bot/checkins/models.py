@@ -28,6 +28,9 @@ class Checkin(Base):
     summary_to: Mapped[str] = mapped_column(String(8), default=SummaryTo.BOTH)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Rounds are due from this moment on: creation, or the last resume (a paused check-in does
+    # not catch up on the rounds it skipped).
+    active_since: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class RoundStatus(StrEnum):

@@ -72,6 +72,7 @@ async def create(
         summary_to=summary_to.value,
         paused=False,
         created_at=clock.now(),
+        active_since=clock.now(),
     )
     session.add(checkin)
     await session.flush()
@@ -112,7 +113,8 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
     insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     for checkin, group, latest in rows.all():
         schedule, window = Schedule.from_json(checkin.schedule), window_of(checkin)
-        for due in schedule.occurrences(latest or checkin.created_at, now):
+        since = max(latest, checkin.active_since) if latest else checkin.active_since
+        for due in schedule.occurrences(since, now):
             closes = window.closes_at(due, schedule.tz)
             if closes <= now:
                 continue  # the whole window passed while nobody was running
@@ -406,6 +408,8 @@ async def set_paused(
     checkin = await session.get(Checkin, checkin_id)
     if checkin is None:
         return None
+    if checkin.paused and not paused:
+        checkin.active_since = clock.now()
     checkin.paused = paused
     audit.record(
         session, actor_id, "checkin.pause" if paused else "checkin.resume", f"checkin:{checkin_id}"

@@ -48,8 +48,110 @@ async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15)
         await asyncio.sleep(0.1)
 
 
+async def prompts_are(someone: Person, count: int) -> bool:
+    return await prompts(someone) == count
+
+
 async def inbox_has(someone: Person, text: str) -> bool:
     return any(text in plain(message) for message in await someone.inbox())
+
+
+async def group_with_checkin(
+    sessions,
+    members: list[Person],
+    *,
+    chat_id: int | None = None,
+    daily: bool = False,
+    questions: tuple | None = None,
+    skip: frozenset = frozenset(),
+) -> datetime:
+    """A working group with these members and a check-in due in an hour; returns the due time."""
+    local_due = (
+        (clock.now() + timedelta(hours=1)).astimezone(TEHRAN).replace(second=0, microsecond=0)
+    )
+    async with transaction(sessions) as session:
+        group = Group(
+            kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat_id
+        )
+        session.add(group)
+        await session.flush()
+        for someone in members:
+            person_id = await session.scalar(
+                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
+            )
+            session.add(Membership(person_id=person_id, group_id=group.id))
+        await checkins.create(
+            session,
+            group.id,
+            Schedule(
+                at=clock_time(local_due.hour, local_due.minute),
+                weekdays=frozenset(range(7)) if daily else frozenset({local_due.weekday()}),
+                skip_dates=skip,
+            ),
+            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
+            **({"questions": questions} if questions else {}),
+        )
+    return local_due.astimezone(UTC)
+
+
+async def prompts(someone: Person) -> int:
+    """How many rounds have asked this person their first question."""
+    return sum(
+        "سؤال ۱ از" in plain(m) or "question 1 of" in plain(m) for m in await someone.inbox()
+    )
+
+
+async def test_a_restart_across_the_due_time_starts_the_round_once(
+    staff, resident, bot: BotProcess, client, sessions
+) -> None:
+    await staff()
+    maryam = await resident("مریم")
+    due = await group_with_checkin(sessions, [maryam])
+    machine = TimeMachine()
+    await bot.stop()
+    machine.travel_to(due + timedelta(hours=2))  # the bot was down at the due time
+    await bot.start()
+    await eventually(lambda: inbox_has(maryam, "سؤال ۱ از ۳"))
+    await bot.restart()
+    await bot.restart()
+    await asyncio.sleep(1.5)  # two ticks of the clock after the restarts
+    assert await prompts(maryam) == 1
+    async with sessions() as session:
+        assert len((await session.scalars(select(CheckinRound))).all()) == 1
+
+
+async def test_away_paused_and_skipped_rounds_send_nothing(
+    staff, resident, bot: BotProcess, client, sessions
+) -> None:
+    await staff()
+    maryam = await resident("مریم")
+    neda = await resident("ندا")
+    tomorrow = (clock.now() + timedelta(days=1, hours=1)).astimezone(TEHRAN).date()
+    due = await group_with_checkin(sessions, [maryam, neda], daily=True, skip=frozenset({tomorrow}))
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(neda, "سؤال ۱ از ۳"))
+    reply = await neda.press("در دسترس نیستم")
+    assert "تا «برگشتم» را نزنید" in reply.text
+
+    machine.travel_to(due + timedelta(days=1, minutes=1))  # tomorrow is skipped (a holiday)
+    await asyncio.sleep(1.5)
+    machine.travel_to(due + timedelta(days=2, minutes=1))
+    await eventually(lambda: prompts_are(maryam, 2))
+    assert await prompts(neda) == 1  # away: not asked again
+
+    await neda.press("برگشتم")
+    async with transaction(sessions) as session:
+        await checkins.set_paused(session, 1, True, None)
+    machine.travel_to(due + timedelta(days=3, minutes=1))
+    await asyncio.sleep(1.5)
+    assert await prompts(maryam) == 2  # paused: nothing
+    async with transaction(sessions) as session:
+        await checkins.set_paused(session, 1, False, None)
+    machine.travel_to(due + timedelta(days=4, minutes=1))
+    await eventually(lambda: prompts_are(neda, 2))  # back, and resumed
+    async with sessions() as session:
+        assert len((await session.scalars(select(CheckinRound))).all()) == 3
 
 
 async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) -> None:
