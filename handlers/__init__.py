@@ -34,6 +34,7 @@ FEATURES = (
     groups.router,
     staff.router,
     announcements.router,
+    checkins.staff_router,
     checkins.router,
     fallback.router,
 )

@@ -437,3 +437,67 @@ async def delete(session: AsyncSession, checkin_id: int, actor_id: int | None) -
     await session.delete(checkin)
     audit.record(session, actor_id, "checkin.delete", f"checkin:{checkin_id}")
     return True
+
+
+@dataclass(frozen=True)
+class Overview:
+    checkin: Checkin
+    group: Group
+    next_round: datetime | None
+    recent_rates: list[float | None]  # oldest first
+
+
+async def overviews(session: AsyncSession, now: datetime, rounds: int = 6) -> list[Overview]:
+    """Every check-in with its next round and the participation of its latest rounds."""
+    result = []
+    for checkin, group in await all_checkins(session):
+        recent = (
+            await session.scalars(
+                select(CheckinRound.id)
+                .where(
+                    CheckinRound.checkin_id == checkin.id, CheckinRound.status == RoundStatus.CLOSED
+                )
+                .order_by(CheckinRound.due_at.desc())
+                .limit(rounds)
+            )
+        ).all()
+        rates = [await participation_rate(session, round_id) for round_id in reversed(recent)]
+        upcoming = None if checkin.paused else Schedule.from_json(checkin.schedule).next_after(now)
+        result.append(Overview(checkin, group, upcoming, rates))
+    return result
+
+
+@dataclass(frozen=True)
+class MyRound:
+    round: CheckinRound
+    group: Group
+    questions: list[Question]
+    status: str
+    answers: dict[int, str]
+
+
+async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> list[MyRound]:
+    """A member's latest rounds, open ones first, with what they answered."""
+    rows = (
+        await session.execute(
+            select(CheckinRound, Checkin, Group, CheckinParticipant.status)
+            .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
+            .join(Checkin, Checkin.id == CheckinRound.checkin_id)
+            .join(Group, Group.id == Checkin.group_id)
+            .where(CheckinParticipant.person_id == person_id)
+            .order_by(CheckinRound.status.desc(), CheckinRound.due_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    mine = []
+    for round_, checkin, group, status in rows:
+        answers = {
+            answer.question: answer.value
+            for answer in await session.scalars(
+                select(CheckinAnswer).where(
+                    CheckinAnswer.round_id == round_.id, CheckinAnswer.person_id == person_id
+                )
+            )
+        }
+        mine.append(MyRound(round_, group, questions_of(checkin), status, answers))
+    return mine

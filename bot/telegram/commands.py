@@ -29,6 +29,7 @@ EVERYONE: list[tuple[str, str]] = [
     ("language", N_("Change the language")),
     ("privacy", N_("What is stored and who sees it")),
     ("stop", N_("Stop receiving messages")),
+    ("mycheckins", N_("My check-ins and answers")),
     ("forget", N_("Delete my data")),
 ]
 STAFF: list[tuple[str, str]] = [
@@ -37,6 +38,7 @@ STAFF: list[tuple[str, str]] = [
     ("staff", N_("Backbone staff")),
     ("announce", N_("Write an announcement")),
     ("announcements", N_("Recent and scheduled announcements")),
+    ("checkins", N_("Check-ins and participation")),
     ("cancel", N_("Cancel what I am doing")),
 ]
 GROUP_CHAT: list[tuple[str, str]] = [

@@ -196,6 +196,8 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     await maryam.send("کاشت ۲۰ نهال دیگر")
     reply = await maryam.send("نه")
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
+    reply = await maryam.send("/mycheckins")
+    assert "کاشت ۲۰ نهال دیگر" in reply.text and "باز است تا" in reply.text
 
     machine.travel_to(due + timedelta(minutes=61))
     await eventually(lambda: inbox_has(sara, "A reminder"))
@@ -255,3 +257,29 @@ async def test_bad_answers_to_a_number_question_are_asked_again(
     async with sessions() as session:
         answer = await session.scalar(select(CheckinAnswer))
     assert answer is not None and answer.value == "23"
+
+
+async def test_staff_set_up_and_pause_a_check_in_in_the_bot(
+    staff, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    async with transaction(sessions) as session:
+        session.add(Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green"))
+    reply = await reza.send("/checkins")
+    assert "هنوز پیگیری دوره‌ای" in reply.text
+    await reza.press("➕ پیگیری هفتگی تازه")
+    await reza.press("کارگروه سبز")
+    await reza.press("شنبه")
+    reply = await reza.send("ساعت شش")
+    assert "مثل" in reply.text
+    reply = await reza.send("۱۸:۳۰")
+    assert "هر شنبه ساعت ۱۸:۳۰" in reply.text
+    reply = await reza.send("/checkins")
+    assert "کارگروه سبز" in reply.text and "بعدی:" in reply.text
+    reply = await reza.press("⏸ توقف شمارهٔ ۱")
+    assert "متوقف" in reply.text
+    async with sessions() as session:
+        from bot.checkins.models import Checkin
+
+        checkin = await session.scalar(select(Checkin))
+    assert checkin is not None and checkin.paused
