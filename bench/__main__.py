@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import delivery
+from bench import checkins, delivery
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -75,7 +75,7 @@ async def measure(workdir: Path) -> dict[str, float]:
     }
 
 
-PARTS = {"startup": measure, "delivery": delivery.measure}
+PARTS = {"startup": measure, "delivery": delivery.measure, "checkins": checkins.measure}
 
 
 async def measure_parts(names: list[str], workdir: Path) -> dict[str, float]:
