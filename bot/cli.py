@@ -466,7 +466,7 @@ async def checkin_delete(checkin_id: int) -> None:
     from bot.checkins import service as checkins
 
     async with _session() as session:
-        if not await checkins.delete(session, checkin_id, None):
+        if not await checkins.remove(session, checkin_id, None):
             raise click.ClickException(f"There is no check-in {checkin_id}.")
     click.echo(f"Check-in #{checkin_id} deleted.")
 

@@ -215,7 +215,7 @@ class CheckinClock:
 
     def _reminder(self, reminder: checkins.Reminder) -> Outgoing:
         closes = reminder.round.closes_at
-        tz = self.hamgam.settings.tz
+        tz = Schedule.from_json(reminder.checkin.schedule).tz  # the check-in's own zone
 
         def render(language: str) -> str:
             return _(
@@ -235,9 +235,7 @@ class CheckinClock:
         )
 
     async def _summaries(self, session: AsyncSession, summary: RoundSummary) -> list[Outgoing]:
-        content = Content(
-            text=in_each_language(lambda language: summary_text(summary, language, self.hamgam))
-        )
+        content = Content(text=in_each_language(lambda language: summary_text(summary, language)))
         targets = checkins.summary_targets(summary.checkin, summary.group)
         rows = []
         batch = f"checkin:{summary.round.id}:summary"
@@ -260,8 +258,8 @@ class CheckinClock:
         return rows
 
 
-def summary_text(summary: RoundSummary, language: str, hamgam: Hamgam) -> str:
-    tz = hamgam.settings.tz
+def summary_text(summary: RoundSummary, language: str) -> str:
+    tz = Schedule.from_json(summary.checkin.schedule).tz
     total = sum(1 for status in summary.statuses.values() if status != "away")
     responded = sum(1 for s in summary.statuses.values() if s in ("answered", "no_update"))
     lines = [
@@ -358,7 +356,32 @@ async def my_checkins(
             )
     if person.away_since is not None:
         lines.append("\n" + _("You are away: no check-ins reach you until you are back."))
-    await message.answer("\n".join(lines).strip())
+    builder = InlineKeyboardBuilder()
+    for item in mine:
+        if item.round.status == RoundStatus.OPEN and item.status in ("answered", "no_update"):
+            builder.button(
+                text=_("✏️ Change my answers: {group}").format(group=item.group.name(language)),
+                callback_data=CheckinButton(action="redo", round_id=item.round.id),
+            )
+    builder.adjust(1)
+    await message.answer("\n".join(lines).strip(), reply_markup=builder.as_markup())
+    pending = await checkins.pending_for(session, person.id)
+    if pending is not None:
+        await _ask(message, pending)
+
+
+@router.callback_query(CheckinButton.filter(F.action == "redo"))
+async def change_answers(
+    query: CallbackQuery,
+    callback_data: CheckinButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+) -> None:
+    if not await checkins.start_over(session, callback_data.round_id, person.id):
+        await query.answer(_("This check-in round has closed."), show_alert=True)
+        return
+    await query.answer()
     pending = await checkins.pending_for(session, person.id)
     if pending is not None:
         await _ask(message, pending)
@@ -435,7 +458,7 @@ async def change_checkin(
     person: Person,
 ) -> None:
     if callback_data.action == "delete":
-        done = await checkins.delete(session, callback_data.value, person.id)
+        done = await checkins.remove(session, callback_data.value, person.id)
     else:
         done = (
             await checkins.set_paused(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -243,6 +243,22 @@ async def no_update(session: AsyncSession, round_id: int, person_id: int) -> boo
     return True
 
 
+async def start_over(session: AsyncSession, round_id: int, person_id: int) -> bool:
+    """A member changes their answers while the round is open: they answer it afresh."""
+    round_ = await session.get(CheckinRound, round_id)
+    participant = await session.get(CheckinParticipant, (round_id, person_id))
+    if round_ is None or participant is None or round_.status != RoundStatus.OPEN:
+        return False
+    await session.execute(
+        delete(CheckinAnswer).where(
+            CheckinAnswer.round_id == round_id, CheckinAnswer.person_id == person_id
+        )
+    )
+    participant.status, participant.finished_at = Participation.ASKED, None
+    await session.flush()
+    return True
+
+
 async def away(session: AsyncSession, person: Person, round_id: int | None) -> None:
     """«I'm away»: this round and the following ones are skipped until they are back."""
     person.away_since = person.away_since or clock.now()
@@ -430,7 +446,7 @@ async def skip_date(
     return checkin
 
 
-async def delete(session: AsyncSession, checkin_id: int, actor_id: int | None) -> bool:
+async def remove(session: AsyncSession, checkin_id: int, actor_id: int | None) -> bool:
     checkin = await session.get(Checkin, checkin_id)
     if checkin is None:
         return False

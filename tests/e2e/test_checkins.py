@@ -198,6 +198,11 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
     reply = await maryam.send("/mycheckins")
     assert "کاشت ۲۰ نهال دیگر" in reply.text and "باز است تا" in reply.text
+    reply = await maryam.press("✏️ تغییر پاسخ‌هایم: کارگروه سبز")
+    assert "سؤال ۱ از ۳" in reply.text
+    await maryam.send("سه جلسه با شهرداری و ۱۲ نهال کاشتیم")
+    await maryam.send("کاشت ۲۵ نهال دیگر")
+    await maryam.send("نه")
 
     machine.travel_to(due + timedelta(minutes=61))
     await eventually(lambda: inbox_has(sara, "A reminder"))
@@ -221,6 +226,7 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
         (r.due_at.isoformat(), r.closes_at.isoformat()) for r in rounds
     ]
     assert len(answers) == 3
+    assert "کاشت ۲۵ نهال دیگر" in [answer.value for answer in answers]  # the changed answer
 
 
 async def test_bad_answers_to_a_number_question_are_asked_again(
