@@ -11,7 +11,7 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -21,12 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.checkins import service as checkins
 from bot.checkins.models import CheckinRound, RoundStatus
-from bot.checkins.questions import AnswerError, AnswerProblem, read_answer
+from bot.checkins.questions import (
+    SCALE_TOP,
+    AnswerError,
+    AnswerProblem,
+    Kind,
+    Question,
+    read_answer,
+)
 from bot.checkins.schedule import Schedule, Window
 from bot.checkins.service import Pending, RoundSummary
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Button, Content, pick
+from bot.delivery.content import Button, Content, pick, render
 from bot.delivery.outbox import Outgoing
 from bot.groups import service as groups
 from bot.i18n import LANGUAGES, N_
@@ -44,8 +51,10 @@ router.callback_query.filter(F.message.chat.type == "private", Onboarded())
 
 
 class CheckinButton(CallbackData, prefix="chk"):
-    action: str  # skip (no update this time), away, back
+    action: str  # opt (an option of a question), skip (no update this time), away, back, redo
     round_id: int = 0
+    question: int = 0
+    value: int = 0
 
 
 def question_text(pending: Pending, language: str) -> str:
@@ -61,19 +70,50 @@ def question_text(pending: Pending, language: str) -> str:
     )
 
 
-def round_buttons(round_id: int) -> list[list[Button]]:
-    return [
+def prompt(pending: Pending) -> Content:
+    """A question as the outbox sends it and as a direct reply shows it: the text, the options
+    of a choice or scale question, and «no update» / «I'm away»."""
+    question = checkins.questions_of(pending.checkin)[pending.index]
+    options: list[dict[str, str]] = (
+        list(question.choices)
+        if question.kind is Kind.CHOICE
+        else [
+            in_each_language(lambda language, n=n: fmt.number(n, language))
+            for n in range(1, SCALE_TOP + 1)
+        ]
+        if question.kind is Kind.SCALE
+        else []
+    )
+    rows = (
+        [
+            [
+                Button(
+                    label,
+                    CheckinButton(
+                        action="opt", round_id=pending.round.id, question=pending.index, value=index
+                    ).pack(),
+                )
+                for index, label in enumerate(options)
+            ]
+        ]
+        if options
+        else []
+    )
+    rows.append(
         [
             Button(
                 in_each_language(lambda _language: _("No update this time")),
-                CheckinButton(action="skip", round_id=round_id).pack(),
+                CheckinButton(action="skip", round_id=pending.round.id).pack(),
             ),
             Button(
                 in_each_language(lambda _language: _("I'm away")),
-                CheckinButton(action="away", round_id=round_id).pack(),
+                CheckinButton(action="away", round_id=pending.round.id).pack(),
             ),
         ]
-    ]
+    )
+    return Content(
+        text=in_each_language(lambda language: question_text(pending, language)), buttons=rows
+    )
 
 
 def in_each_language(render: Callable[[str], str]) -> dict[str, str]:
@@ -87,17 +127,14 @@ def in_each_language(render: Callable[[str], str]) -> dict[str, str]:
 
 
 async def _ask(message: Message, pending: Pending) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("No update this time"),
-        callback_data=CheckinButton(action="skip", round_id=pending.round.id),
+    rendered = render(prompt(pending), current_language())
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=label, callback_data=data) for label, data, _url in row]
+            for row in rendered.buttons
+        ]
     )
-    builder.button(
-        text=_("I'm away"), callback_data=CheckinButton(action="away", round_id=pending.round.id)
-    )
-    await message.answer(
-        question_text(pending, current_language()), reply_markup=builder.as_markup()
-    )
+    await message.answer(rendered.text, reply_markup=keyboard)
 
 
 async def _waiting_for_answer(
@@ -126,6 +163,41 @@ async def answer(message: Message, session: AsyncSession, person: Person, pendin
             }[error.problem]
         )
         return
+    await _saved(message, session, person, pending, value)
+
+
+@router.callback_query(CheckinButton.filter(F.action == "opt"))
+async def option_chosen(
+    query: CallbackQuery,
+    callback_data: CheckinButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+) -> None:
+    pending = await checkins.pending_for(session, person.id)
+    if pending is None or pending.round.id != callback_data.round_id:
+        await query.answer(_("This check-in round has closed."), show_alert=True)
+        return
+    question = checkins.questions_of(pending.checkin)[pending.index]
+    options = len(question.choices) if question.kind is Kind.CHOICE else SCALE_TOP
+    if (
+        callback_data.question != pending.index
+        or question.kind not in (Kind.CHOICE, Kind.SCALE)
+        or not 0 <= callback_data.value < options
+    ):
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+    value = (
+        str(callback_data.value + 1) if question.kind is Kind.SCALE else str(callback_data.value)
+    )
+    await _saved(message, session, person, pending, value)
+
+
+async def _saved(
+    message: Message, session: AsyncSession, person: Person, pending: Pending, value: str
+) -> None:
     following = await checkins.save_answer(session, pending, person.id, value)
     if following is None:
         await message.answer(_("✅ Thank you! Your answers are saved."))
@@ -198,10 +270,7 @@ class CheckinClock:
 
     def _prompts(self, started: checkins.StartedRound) -> list[Outgoing]:
         pending = Pending(started.round, started.checkin, started.group, 0)
-        content = Content(
-            text=in_each_language(lambda language: question_text(pending, language)),
-            buttons=round_buttons(started.round.id),
-        )
+        content = prompt(pending)
         return [
             Outgoing(
                 f"checkin:{started.round.id}:{r.person_id}:ask",
@@ -229,7 +298,7 @@ class CheckinClock:
         return Outgoing(
             f"checkin:{reminder.round.id}:{reminder.recipient.person_id}:remind{reminder.number}",
             reminder.recipient.telegram_id,
-            Content(text=in_each_language(render), buttons=round_buttons(reminder.round.id)),
+            Content(text=in_each_language(render)),
             person_id=reminder.recipient.person_id,
             batch=f"checkin:{reminder.round.id}",
         )
@@ -294,7 +363,10 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     ):
         if answers:
             lines.append("\n<b>" + escape(pick(question.text, language)) + "</b>")
-            lines += [f"• {escape(name)}: {escape(value)}" for name, value in answers]
+            lines += [
+                f"• {escape(name)}: {escape(shown(question, value, language))}"
+                for name, value in answers
+            ]
     return "\n".join(lines)
 
 
@@ -548,3 +620,12 @@ async def create_checkin(
             schedule=schedule_text(schedule, current_language()),
         )
     )
+
+
+def shown(question: Question, value: str, language: str) -> str:
+    """A stored answer as a reader sees it: a choice by its label, numbers in their digits."""
+    if question.kind is Kind.CHOICE and value.isdigit() and int(value) < len(question.choices):
+        return pick(question.choices[int(value)], language)
+    if question.kind in (Kind.NUMBER, Kind.SCALE):
+        return fmt.localize_digits(value, language)
+    return value

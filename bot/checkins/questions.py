@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.i18n.normalize import normalize_text, parse_decimal
+from bot.i18n.normalize import normalize_text, parse_decimal, parse_int
 
 ANSWER_MAX = 2000
+SCALE_TOP = 5  # a scale runs from 1 to 5
 
 
 class Kind(StrEnum):
@@ -57,7 +58,12 @@ def read_answer(question: Question, typed: str) -> str:
         if number is None:
             raise AnswerError(AnswerProblem.NOT_A_NUMBER)
         return format(number.normalize(), "f")
-    if question.kind in (Kind.CHOICE, Kind.SCALE):
+    if question.kind is Kind.SCALE:
+        number = parse_int(text)
+        if number is None or not 1 <= number <= SCALE_TOP:
+            raise AnswerError(AnswerProblem.NOT_A_CHOICE)
+        return str(number)
+    if question.kind is Kind.CHOICE:
         raise AnswerError(AnswerProblem.NOT_A_CHOICE)
     if len(text) > ANSWER_MAX:
         raise AnswerError(AnswerProblem.TOO_LONG)

@@ -289,3 +289,34 @@ async def test_staff_set_up_and_pause_a_check_in_in_the_bot(
 
         checkin = await session.scalar(select(Checkin))
     assert checkin is not None and checkin.paused
+
+
+async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sessions) -> None:
+    from bot.checkins.questions import Kind, Question
+
+    reza = await staff()
+    maryam = await resident("مریم")
+    questions = (
+        Question(
+            {"fa": "جلسهٔ بعد کجا باشد؟", "en": "Where should we meet next?"},
+            Kind.CHOICE,
+            ({"fa": "مسجد محله", "en": "The mosque"}, {"fa": "مدرسه", "en": "The school"}),
+        ),
+        Question({"fa": "این هفته چطور گذشت؟", "en": "How did this week go?"}, Kind.SCALE),
+    )
+    due = await group_with_checkin(sessions, [maryam], questions=questions)
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    reply = await maryam.send("مدرسه")  # typed, not pressed
+    assert "یکی از دکمه‌ها" in reply.text
+    reply = await maryam.press("مدرسه")
+    assert "این هفته چطور گذشت؟" in reply.text
+    reply = await maryam.send("۹")
+    assert "یکی از دکمه‌ها" in reply.text
+    reply = await maryam.send("۴")
+    assert "پاسخ‌هایتان ذخیره شد" in reply.text
+    machine.travel_to(due + timedelta(days=1, hours=3))
+    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
+    summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    assert "مریم: مدرسه" in summary and "مریم: ۴" in summary
