@@ -362,6 +362,13 @@ def checkin() -> None:
 @click.option(
     "--summary-to", type=click.Choice(["chat", "staff", "both"]), default="both", show_default=True
 )
+@click.option(
+    "--questions",
+    "questions_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help='JSON: [{"fa": "…", "en": "…", "kind": "text|number|choice|scale",'
+    ' "choices": [{"fa": "…", "en": "…"}]}]; default: the three questions.',
+)
 @coroutine
 async def checkin_add(
     group_id: int,
@@ -374,12 +381,14 @@ async def checkin_add(
     close_at: str,
     remind_after: tuple[int, ...],
     summary_to: str,
+    questions_file: str | None,
 ) -> None:
-    """Add a check-in with the three default questions to a group."""
+    """Add a check-in to a group (the three default questions unless --questions)."""
     from datetime import time
 
     from bot.checkins import service as checkins
     from bot.checkins.models import SummaryTo
+    from bot.checkins.questions import DEFAULT_QUESTIONS, read_questions
     from bot.checkins.schedule import Schedule, Window
     from bot.groups.models import Group
 
@@ -395,17 +404,18 @@ async def checkin_add(
             timezone=timezone or _settings().timezone,
         )
         window = Window(close_days, time.fromisoformat(close_at), remind_after)
+        questions = read_questions(questions_file) if questions_file else DEFAULT_QUESTIONS
         first = schedule.next_after(clock.now())
         if first is None:
             raise ValueError("no round would ever fall")
         window.closes_at(first, schedule.tz)
     except (KeyError, ValueError) as error:
-        raise click.UsageError(f"That schedule does not work: {error}") from None
+        raise click.UsageError(f"That check-in does not work: {error}") from None
     async with _session() as session:
         if await session.get(Group, group_id) is None:
             raise click.ClickException(f"There is no group {group_id}.")
         created = await checkins.create(
-            session, group_id, schedule, window, summary_to=SummaryTo(summary_to)
+            session, group_id, schedule, window, questions, summary_to=SummaryTo(summary_to)
         )
         click.echo(f"Check-in #{created.id}; first round {first.isoformat(timespec='minutes')}.")
 

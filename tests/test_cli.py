@@ -129,7 +129,7 @@ def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
     result = runner.invoke(
         main, ["checkin", "add", "--group", "1", "--weekdays", "xyz", "--at", "18:00"]
     )
-    assert result.exit_code == 2 and "That schedule does not work" in result.output
+    assert result.exit_code == 2 and "That check-in does not work" in result.output
     result = runner.invoke(
         main, ["checkin", "add", "--group", "9", "--weekdays", "sat", "--at", "18:00"]
     )
@@ -159,3 +159,44 @@ def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
     assert "2026-03-21" in runner.invoke(main, ["checkin", "list"]).output
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 0
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 1
+
+    bad = Path("bad.json")
+    bad.write_text('[{"fa": "کجا؟", "kind": "choice", "choices": [{"fa": "مسجد"}]}]', "utf-8")
+    result = runner.invoke(
+        main,
+        [
+            "checkin",
+            "add",
+            "--group",
+            "1",
+            "--weekdays",
+            "sat",
+            "--at",
+            "18:00",
+            "--questions",
+            str(bad),
+        ],
+    )
+    assert result.exit_code == 2 and "two or more choices" in result.output
+    good = Path("good.json")
+    good.write_text(
+        '[{"fa": "چند نفر آمدند؟", "en": "How many came?", "kind": "number"},'
+        ' {"fa": "حال کارگروه؟", "kind": "scale"}]',
+        "utf-8",
+    )
+    result = runner.invoke(
+        main,
+        [
+            "checkin",
+            "add",
+            "--group",
+            "1",
+            "--weekdays",
+            "sat",
+            "--at",
+            "18:00",
+            "--questions",
+            str(good),
+        ],
+    )
+    assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -75,3 +76,29 @@ DEFAULT_QUESTIONS = (
     Question({"fa": "قدم بعدی چیست؟", "en": "What's next?"}),
     Question({"fa": "مانعی هست؟", "en": "Anything blocking you?"}),
 )
+
+
+def read_questions(path: str) -> tuple[Question, ...]:
+    """Questions from a JSON file, checked: each needs a Persian or English text, a known kind,
+    and two or more choices when it is a choice."""
+    with open(path, encoding="utf-8") as source:
+        items = json.load(source)
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"{path}: expected a list of questions")
+    questions = []
+    for number, item in enumerate(items, 1):
+        texts = {lang: normalize_text(str(item.get(lang) or "")) for lang in ("fa", "en")}
+        if not any(texts.values()):
+            raise ValueError(f"question {number} has no text")
+        try:
+            kind = Kind(item.get("kind", "text"))
+        except ValueError:
+            raise ValueError(f"question {number}: unknown kind {item.get('kind')!r}") from None
+        choices = tuple(
+            {lang: normalize_text(str(choice.get(lang) or "")) for lang in ("fa", "en")}
+            for choice in item.get("choices") or ()
+        )
+        if kind is Kind.CHOICE and len(choices) < 2:
+            raise ValueError(f"question {number}: a choice needs two or more choices")
+        questions.append(Question({k: v for k, v in texts.items() if v}, kind, choices))
+    return tuple(questions)
