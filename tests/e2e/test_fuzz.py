@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from datetime import time as local_time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from bot import clock
+from bot.checkins import service as checkins
+from bot.checkins.questions import Kind, Question
+from bot.checkins.schedule import Schedule, Window
+from bot.db import create_engine, session_factory, transaction
+from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
+from bot.people.models import Person as PersonRow
 from tests.e2e.harness import BotProcess, Person, buttons
 
 PIECES = st.sampled_from(
@@ -159,3 +171,49 @@ async def test_staff_in_every_state(staff, bot: BotProcess, cast, setup: Setup, 
         cast["staff"] = await staff()
     await check_every_text_is_answered(cast["staff"], setup, text)
     assert bot.app is not None and bot.app.failures == []
+
+
+@FUZZ
+@given(text=TYPED)
+async def test_members_answering_a_check_in(
+    staff, resident, bot: BotProcess, cast, database_url: str, text: str
+) -> None:
+    if "member" not in cast:
+        await staff()
+        cast["member"] = await resident("مریم")
+        await _number_question_for(cast["member"], database_url)
+    reply = await cast["member"].send(text)
+    assert reply.messages, f"no reply to {text[:50]!r}"
+    assert bot.app is not None and bot.app.failures == []
+
+
+async def _number_question_for(member: Person, database_url: str) -> None:
+    """A working group whose check-in asks a number, due now; waits for the question."""
+    due = (clock.now() + timedelta(hours=1)).astimezone(TEHRAN)
+    engine = create_engine(database_url)
+    async with transaction(session_factory(engine)) as session:
+        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه", name_en="Group")
+        session.add(group)
+        await session.flush()
+        person_id = await session.scalar(
+            select(PersonRow.id).where(PersonRow.telegram_id == member.user_id)
+        )
+        session.add(Membership(person_id=person_id, group_id=group.id))
+        many = tuple(
+            Question({"fa": f"عدد {n}؟", "en": f"Number {n}?"}, Kind.NUMBER) for n in range(30)
+        )
+        await checkins.create(
+            session,
+            group.id,
+            Schedule(at=local_time(due.hour, due.minute), weekdays=frozenset({due.weekday()})),
+            Window(),
+            questions=many,
+        )
+    await engine.dispose()
+    offset = due.astimezone(UTC) + timedelta(minutes=1) - datetime.now(UTC)
+    clock.set_clock(lambda: datetime.now(UTC) + offset)
+    for _ in range(150):
+        if any("عدد 0؟" in (m.get("plain_text") or "") for m in await member.inbox()):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the check-in question did not arrive")
