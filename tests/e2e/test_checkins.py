@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -64,11 +65,10 @@ async def group_with_checkin(
     daily: bool = False,
     questions: tuple | None = None,
     skip: frozenset = frozenset(),
+    zone: ZoneInfo = TEHRAN,
 ) -> datetime:
     """A working group with these members and a check-in due in an hour; returns the due time."""
-    local_due = (
-        (clock.now() + timedelta(hours=1)).astimezone(TEHRAN).replace(second=0, microsecond=0)
-    )
+    local_due = (clock.now() + timedelta(hours=1)).astimezone(zone).replace(second=0, microsecond=0)
     async with transaction(sessions) as session:
         group = Group(
             kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat_id
@@ -87,6 +87,7 @@ async def group_with_checkin(
                 at=clock_time(local_due.hour, local_due.minute),
                 weekdays=frozenset(range(7)) if daily else frozenset({local_due.weekday()}),
                 skip_dates=skip,
+                timezone=zone.key,
             ),
             Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
             **({"questions": questions} if questions else {}),
@@ -320,3 +321,29 @@ async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sess
     await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
     summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
     assert "مریم: مدرسه" in summary and "مریم: ۴" in summary
+
+
+async def test_a_check_in_kept_in_another_time_zone(staff, resident, bot: BotProcess, sessions):
+    """A group that meets abroad keeps its check-in in its own zone; the reminder names the
+    closing time in that zone too."""
+    await staff()
+    sara = await resident("Sara", "en", "English")
+    berlin = ZoneInfo("Europe/Berlin")
+    due = await group_with_checkin(sessions, [sara], zone=berlin)
+    async with sessions() as session:
+        from bot.checkins.models import Checkin
+
+        checkin = await session.scalar(select(Checkin))
+    assert checkin is not None
+    assert checkin.schedule["timezone"] == "Europe/Berlin"
+    assert checkin.schedule["at"] == due.astimezone(berlin).strftime("%H:%M")
+    machine = TimeMachine()
+    machine.travel_to(due - timedelta(minutes=1))
+    await asyncio.sleep(1.5)
+    assert not await inbox_has(sara, "question 1 of 3")  # not yet, in Berlin time
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(sara, "question 1 of 3"))
+    machine.travel_to(due + timedelta(minutes=61))
+    await eventually(lambda: inbox_has(sara, "A reminder"))
+    reminder = next(plain(m) for m in await sara.inbox() if "A reminder" in plain(m))
+    assert "20:00" in reminder  # 20:00 the next day, Berlin time
