@@ -4,10 +4,7 @@ who did not answer, the window closing, and the summary in both languages."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock_time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,12 +13,12 @@ from sqlalchemy import select
 from bot import clock
 from bot.checkins import service as checkins
 from bot.checkins.models import CheckinAnswer, CheckinRound, RoundStatus
-from bot.checkins.schedule import Schedule, Window
+from bot.checkins.questions import Kind, Question
 from bot.db import create_engine, session_factory, transaction
-from bot.groups.models import Group, GroupKind, Membership
+from bot.groups.models import Group, GroupKind
 from bot.i18n.format import TEHRAN
-from bot.people.models import Person as PersonRow
 from tests.e2e.harness import BotProcess, Person, plain
+from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
 
 
 @pytest.fixture
@@ -31,68 +28,12 @@ async def sessions(database_url: str):
     await engine.dispose()
 
 
-class TimeMachine:
-    """Moves the bot's clock forward while real time goes on (nothing sleeps until then)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-        clock.set_clock(lambda: datetime.now(UTC) + self.offset)
-
-    def travel_to(self, moment: datetime) -> None:
-        self.offset = moment - datetime.now(UTC)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15) -> None:
-    deadline = time.monotonic() + within_s
-    while not await check():
-        assert time.monotonic() < deadline, "it did not happen in time"
-        await asyncio.sleep(0.1)
-
-
 async def prompts_are(someone: Person, count: int) -> bool:
     return await prompts(someone) == count
 
 
 async def inbox_has(someone: Person, text: str) -> bool:
     return any(text in plain(message) for message in await someone.inbox())
-
-
-async def group_with_checkin(
-    sessions,
-    members: list[Person],
-    *,
-    chat_id: int | None = None,
-    daily: bool = False,
-    questions: tuple | None = None,
-    skip: frozenset = frozenset(),
-    zone: ZoneInfo = TEHRAN,
-) -> datetime:
-    """A working group with these members and a check-in due in an hour; returns the due time."""
-    local_due = (clock.now() + timedelta(hours=1)).astimezone(zone).replace(second=0, microsecond=0)
-    async with transaction(sessions) as session:
-        group = Group(
-            kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat_id
-        )
-        session.add(group)
-        await session.flush()
-        for someone in members:
-            person_id = await session.scalar(
-                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
-            )
-            session.add(Membership(person_id=person_id, group_id=group.id))
-        await checkins.create(
-            session,
-            group.id,
-            Schedule(
-                at=clock_time(local_due.hour, local_due.minute),
-                weekdays=frozenset(range(7)) if daily else frozenset({local_due.weekday()}),
-                skip_dates=skip,
-                timezone=zone.key,
-            ),
-            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
-            **({"questions": questions} if questions else {}),
-        )
-    return local_due.astimezone(UTC)
 
 
 async def prompts(someone: Person) -> int:
@@ -161,29 +102,7 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     sara = await resident("Sara", "en", "English")
     chat = await client.create_chat("کارگروه سبز", "supergroup")
     await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
-    now = clock.now()
-    local_due = (now + timedelta(hours=1)).astimezone(TEHRAN).replace(second=0, microsecond=0)
-    async with transaction(sessions) as session:
-        group = Group(
-            kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat["id"]
-        )
-        session.add(group)
-        await session.flush()
-        for someone in (maryam, sara):
-            person_id = await session.scalar(
-                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
-            )
-            session.add(Membership(person_id=person_id, group_id=group.id))
-        await checkins.create(
-            session,
-            group.id,
-            Schedule(
-                at=clock_time(local_due.hour, local_due.minute),
-                weekdays=frozenset({local_due.weekday()}),
-            ),
-            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
-        )
-    due = local_due.astimezone(UTC)
+    due = await group_with_checkin(sessions, [maryam, sara], chat_id=chat["id"])
     machine = TimeMachine()
 
     machine.travel_to(due + timedelta(minutes=1))
@@ -233,28 +152,14 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
 async def test_bad_answers_to_a_number_question_are_asked_again(
     staff, resident, bot: BotProcess, sessions
 ) -> None:
-    from bot.checkins.questions import Kind, Question
-
     await staff()
     maryam = await resident("مریم")
-    now = clock.now()
-    local_due = (now + timedelta(hours=1)).astimezone(TEHRAN)
-    async with transaction(sessions) as session:
-        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه آب", name_en="Water")
-        session.add(group)
-        await session.flush()
-        person_id = await session.scalar(
-            select(PersonRow.id).where(PersonRow.telegram_id == maryam.user_id)
-        )
-        session.add(Membership(person_id=person_id, group_id=group.id))
-        await checkins.create(
-            session,
-            group.id,
-            Schedule(at=clock_time(local_due.hour, local_due.minute), weekdays=frozenset(range(7))),
-            Window(),
-            questions=(Question({"fa": "چند نفر آمدند؟", "en": "How many came?"}, Kind.NUMBER),),
-        )
-    TimeMachine().travel_to(local_due.astimezone(UTC) + timedelta(minutes=1))
+    due = await group_with_checkin(
+        sessions,
+        [maryam],
+        questions=(Question({"fa": "چند نفر آمدند؟", "en": "How many came?"}, Kind.NUMBER),),
+    )
+    TimeMachine().travel_to(due + timedelta(minutes=1))
     await eventually(lambda: inbox_has(maryam, "چند نفر آمدند؟"))
     for typed in ("بیست", "۱" * 5000, "12a"):
         reply = await maryam.send(typed)
@@ -293,8 +198,6 @@ async def test_staff_set_up_and_pause_a_check_in_in_the_bot(
 
 
 async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sessions) -> None:
-    from bot.checkins.questions import Kind, Question
-
     reza = await staff()
     maryam = await resident("مریم")
     questions = (

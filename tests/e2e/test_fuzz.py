@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from datetime import time as local_time
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
-from bot import clock
-from bot.checkins import service as checkins
 from bot.checkins.questions import Kind, Question
-from bot.checkins.schedule import Schedule, Window
-from bot.db import create_engine, session_factory, transaction
-from bot.groups.models import Group, GroupKind, Membership
-from bot.i18n.format import TEHRAN
-from bot.people.models import Person as PersonRow
+from bot.db import create_engine, session_factory
 from tests.e2e.harness import BotProcess, Person, buttons
+from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
 
 PIECES = st.sampled_from(
     list("سلامکگچپژیيكةۀأإؤئءًٌٍَُِّ")
@@ -188,32 +180,16 @@ async def test_members_answering_a_check_in(
 
 
 async def _number_question_for(member: Person, database_url: str) -> None:
-    """A working group whose check-in asks a number, due now; waits for the question."""
-    due = (clock.now() + timedelta(hours=1)).astimezone(TEHRAN)
+    """A working group whose check-in asks numbers, due now; waits for the first question."""
     engine = create_engine(database_url)
-    async with transaction(session_factory(engine)) as session:
-        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه", name_en="Group")
-        session.add(group)
-        await session.flush()
-        person_id = await session.scalar(
-            select(PersonRow.id).where(PersonRow.telegram_id == member.user_id)
-        )
-        session.add(Membership(person_id=person_id, group_id=group.id))
-        many = tuple(
-            Question({"fa": f"عدد {n}؟", "en": f"Number {n}?"}, Kind.NUMBER) for n in range(30)
-        )
-        await checkins.create(
-            session,
-            group.id,
-            Schedule(at=local_time(due.hour, due.minute), weekdays=frozenset({due.weekday()})),
-            Window(),
-            questions=many,
-        )
+    many = tuple(
+        Question({"fa": f"عدد {n}؟", "en": f"Number {n}?"}, Kind.NUMBER) for n in range(30)
+    )
+    due = await group_with_checkin(session_factory(engine), [member], questions=many)
     await engine.dispose()
-    offset = due.astimezone(UTC) + timedelta(minutes=1) - datetime.now(UTC)
-    clock.set_clock(lambda: datetime.now(UTC) + offset)
-    for _ in range(150):
-        if any("عدد 0؟" in (m.get("plain_text") or "") for m in await member.inbox()):
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("the check-in question did not arrive")
+    TimeMachine().travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: _asked(member))
+
+
+async def _asked(member: Person) -> bool:
+    return any("عدد 0؟" in (m.get("plain_text") or "") for m in await member.inbox())

@@ -1,0 +1,80 @@
+"""Time and check-ins for end-to-end tests: a clock to move forward, and a working group
+whose check-in falls due in an hour."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import clock
+from bot.checkins import service as checkins
+from bot.checkins.questions import Question
+from bot.checkins.schedule import Schedule, Window
+from bot.db import transaction
+from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
+from bot.people.models import Person as PersonRow
+from tests.e2e.harness import Person
+
+
+class TimeMachine:
+    """Moves the bot's clock forward while real time goes on (nothing sleeps until then)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+        clock.set_clock(lambda: datetime.now(UTC) + self.offset)
+
+    def travel_to(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(UTC)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15) -> None:
+    deadline = time.monotonic() + within_s
+    while not await check():
+        assert time.monotonic() < deadline, "it did not happen in time"
+        await asyncio.sleep(0.1)
+
+
+async def group_with_checkin(
+    sessions: async_sessionmaker[AsyncSession],
+    members: list[Person],
+    *,
+    chat_id: int | None = None,
+    daily: bool = False,
+    questions: tuple[Question, ...] | None = None,
+    skip: frozenset[date] = frozenset(),
+    zone: ZoneInfo = TEHRAN,
+) -> datetime:
+    """A working group with these members and a check-in due in an hour; returns the due time."""
+    local_due = (clock.now() + timedelta(hours=1)).astimezone(zone).replace(second=0, microsecond=0)
+    async with transaction(sessions) as session:
+        group = Group(
+            kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green", chat_id=chat_id
+        )
+        session.add(group)
+        await session.flush()
+        for someone in members:
+            person_id = await session.scalar(
+                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
+            )
+            session.add(Membership(person_id=person_id, group_id=group.id))
+        await checkins.create(
+            session,
+            group.id,
+            Schedule(
+                at=clock_time(local_due.hour, local_due.minute),
+                weekdays=frozenset(range(7)) if daily else frozenset({local_due.weekday()}),
+                skip_dates=skip,
+                timezone=zone.key,
+            ),
+            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
+            **({"questions": questions} if questions else {}),
+        )
+    return local_due.astimezone(UTC)
