@@ -37,7 +37,7 @@ from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.guards import Onboarded, RequireRole
-from handlers.locale import current_language, number
+from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="announcements")
 router.message.filter(F.chat.type == "private", Onboarded())
@@ -515,15 +515,13 @@ class ProgressReporter:
                 await self._show(announcement, progress, language)
 
     def _summary(self, announcement: Announcement, progress: Progress, author: Person) -> Outgoing:
-        i18n = self.hamgam.i18n
-        texts = {}
-        for language in LANGUAGES:
-            with i18n.use_locale(language):
-                texts[language] = (
-                    _("📣 Announcement #{id} has been sent.").format(id=number(announcement.id))
-                    + "\n"
-                    + figures(progress)
-                )
+        texts = in_each_language(
+            lambda _language: (
+                _("📣 Announcement #{id} has been sent.").format(id=number(announcement.id))
+                + "\n"
+                + figures(progress)
+            )
+        )
         assert author.telegram_id is not None
         return Outgoing(
             f"{announcement.batch}:summary",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
@@ -12,7 +11,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
@@ -20,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.checkins import service as checkins
-from bot.checkins.models import CheckinRound, RoundStatus
+from bot.checkins.models import CheckinRound, Participation, RoundStatus
 from bot.checkins.questions import (
     SCALE_TOP,
     AnswerError,
@@ -36,14 +34,14 @@ from bot.delivery import outbox
 from bot.delivery.content import Button, Content, pick, render
 from bot.delivery.outbox import Outgoing
 from bot.groups import service as groups
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import N_
 from bot.i18n import format as fmt
 from bot.i18n.normalize import normalize_text, to_ascii_digits
 from bot.people.audience import reachable
 from bot.people.models import Person, PersonRole, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.guards import Onboarded, RequireRole
-from handlers.locale import current_language, number
+from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="checkins")
 router.message.filter(F.chat.type == "private", Onboarded())
@@ -114,16 +112,6 @@ def prompt(pending: Pending) -> Content:
     return Content(
         text=in_each_language(lambda language: question_text(pending, language)), buttons=rows
     )
-
-
-def in_each_language(render: Callable[[str], str]) -> dict[str, str]:
-    """A text rendered in each language, for the outbox to choose from at send time."""
-    i18n = get_i18n()
-    texts = {}
-    for language in LANGUAGES:
-        with i18n.use_locale(language):
-            texts[language] = render(language)
-    return texts
 
 
 async def _ask(message: Message, pending: Pending) -> None:
@@ -327,10 +315,13 @@ class CheckinClock:
         return rows
 
 
+def listed(names: list[str], language: str) -> str:
+    return escape(("، " if language == "fa" else ", ").join(names))
+
+
 def summary_text(summary: RoundSummary, language: str) -> str:
     tz = Schedule.from_json(summary.checkin.schedule).tz
-    total = sum(1 for status in summary.statuses.values() if status != "away")
-    responded = sum(1 for s in summary.statuses.values() if s in ("answered", "no_update"))
+    responded, total = summary.tally
     lines = [
         _("📋 <b>Check-in of {group}</b> · {day}").format(
             group=escape(summary.group.name(language)),
@@ -348,16 +339,10 @@ def summary_text(summary: RoundSummary, language: str) -> str:
             else ""
         ),
     ]
-    silent = [name for name, status in summary.statuses.items() if status == "missed"]
-    if silent:
-        lines.append(
-            _("Not answered: {names}").format(
-                names=escape("، ".join(silent) if language == "fa" else ", ".join(silent))
-            )
-        )
-    nothing = [name for name, status in summary.statuses.items() if status == "no_update"]
-    if nothing:
-        lines.append(_("No update: {names}").format(names=escape(", ".join(nothing))))
+    if silent := summary.names(Participation.MISSED):
+        lines.append(_("Not answered: {names}").format(names=listed(silent, language)))
+    if nothing := summary.names(Participation.NO_UPDATE):
+        lines.append(_("No update: {names}").format(names=listed(nothing, language)))
     for question, answers in zip(
         checkins.questions_of(summary.checkin), summary.answers, strict=True
     ):
@@ -421,16 +406,19 @@ async def my_checkins(
             lines.append(
                 "• "
                 + {
-                    "no_update": _("no update"),
-                    "away": _("away"),
-                    "missed": _("not answered"),
-                }.get(item.status, _("waiting for your answers"))
+                    Participation.NO_UPDATE: _("no update"),
+                    Participation.AWAY: _("away"),
+                    Participation.MISSED: _("not answered"),
+                }.get(Participation(item.status), _("waiting for your answers"))
             )
     if person.away_since is not None:
         lines.append("\n" + _("You are away: no check-ins reach you until you are back."))
     builder = InlineKeyboardBuilder()
     for item in mine:
-        if item.round.status == RoundStatus.OPEN and item.status in ("answered", "no_update"):
+        if item.round.status == RoundStatus.OPEN and item.status in (
+            Participation.ANSWERED,
+            Participation.NO_UPDATE,
+        ):
             builder.button(
                 text=_("✏️ Change my answers: {group}").format(group=item.group.name(language)),
                 callback_data=CheckinButton(action="redo", round_id=item.round.id),

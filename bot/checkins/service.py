@@ -7,6 +7,7 @@ run late, twice, or after a restart without starting, reminding or closing anyth
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -317,8 +318,26 @@ class RoundSummary:
     group: Group
     statuses: dict[str, str]  # display name → participation
     answers: list[list[tuple[str, str]]]  # per question: (display name, answer)
-    rate: float
     previous_rate: float | None
+
+    @property
+    def tally(self) -> tuple[int, int]:
+        return tally(Counter(self.statuses.values()))
+
+    @property
+    def rate(self) -> float:
+        responded, expected = self.tally
+        return responded / expected if expected else 0.0
+
+    def names(self, status: Participation) -> list[str]:
+        return [name for name, held in self.statuses.items() if held == status]
+
+
+def tally(statuses: Counter[str]) -> tuple[int, int]:
+    """(responded, expected): answering or saying «no update» counts; being away is excused."""
+    expected = sum(n for status, n in statuses.items() if status != Participation.AWAY)
+    responded = statuses[Participation.ANSWERED] + statuses[Participation.NO_UPDATE]
+    return responded, expected
 
 
 async def close_due_rounds(session: AsyncSession, now: datetime) -> list[RoundSummary]:
@@ -353,12 +372,8 @@ async def participation_rate(session: AsyncSession, round_id: int) -> float | No
             .group_by(CheckinParticipant.status)
         )
     ).all()
-    counted = {status: n for status, n in rows}
-    total = sum(n for status, n in counted.items() if status != Participation.AWAY)
-    if not total:
-        return None
-    responded = counted.get(Participation.ANSWERED, 0) + counted.get(Participation.NO_UPDATE, 0)
-    return responded / total
+    responded, expected = tally(Counter({status: n for status, n in rows}))
+    return responded / expected if expected else None
 
 
 async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary:
@@ -397,7 +412,6 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
         group,
         statuses,
         answers,
-        await participation_rate(session, round_.id) or 0.0,
         await participation_rate(session, previous) if previous else None,
     )
 
