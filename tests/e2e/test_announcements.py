@@ -143,7 +143,9 @@ async def test_targeted_audiences(staff, bot: BotProcess, client, sessions) -> N
         await reza.press(kind)
         await reza.press(f"☐ {choice}")
         reply = await reza.press("تمام")
-        return int("".join(c for c in reply.texts[-1] if c.isdigit()))
+        # The previous announcement's progress message may be edited meanwhile: pick the count.
+        count = next(text for text in reply.texts if "نفر فرستاده می‌شود" in text)
+        return int("".join(c for c in count if c.isdigit()))
 
     assert await target("ساکنان بعضی محدوده‌ها…", "شمال محله") == 5  # one opted out
     await reza.press("✅ همین حالا بفرست")
