@@ -56,7 +56,7 @@ class CheckinButton(CallbackData, prefix="chk"):
 
 
 def question_text(pending: Pending, language: str) -> str:
-    questions = checkins.questions_of(pending.checkin)
+    questions = checkins.questions_of(pending.round)
     return (
         _("📋 Check-in of <b>{group}</b> · question {n} of {total}").format(
             group=escape(pending.group.name(language)),
@@ -71,7 +71,7 @@ def question_text(pending: Pending, language: str) -> str:
 def prompt(pending: Pending) -> Content:
     """A question as the outbox sends it and as a direct reply shows it: the text, the options
     of a choice or scale question, and «no update» / «I'm away»."""
-    question = checkins.questions_of(pending.checkin)[pending.index]
+    question = checkins.questions_of(pending.round)[pending.index]
     options: list[dict[str, str]] = (
         list(question.choices)
         if question.kind is Kind.CHOICE
@@ -136,7 +136,7 @@ async def _waiting_for_answer(
 
 @router.message(~F.text.startswith("/"), _waiting_for_answer)
 async def answer(message: Message, session: AsyncSession, person: Person, pending: Pending) -> None:
-    question = checkins.questions_of(pending.checkin)[pending.index]
+    question = checkins.questions_of(pending.round)[pending.index]
     try:
         value = read_answer(question, message.text or "")
     except AnswerError as error:
@@ -166,7 +166,7 @@ async def option_chosen(
     if pending is None or pending.round.id != callback_data.round_id:
         await query.answer(_("This check-in round has closed."), show_alert=True)
         return
-    question = checkins.questions_of(pending.checkin)[pending.index]
+    question = checkins.questions_of(pending.round)[pending.index]
     options = len(question.choices) if question.kind is Kind.CHOICE else SCALE_TOP
     if (
         callback_data.question != pending.index
@@ -344,7 +344,7 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     if nothing := summary.names(Participation.NO_UPDATE):
         lines.append(_("No update: {names}").format(names=listed(nothing, language)))
     for question, answers in zip(
-        checkins.questions_of(summary.checkin), summary.answers, strict=True
+        checkins.questions_of(summary.round), summary.answers, strict=True
     ):
         if answers:
             lines.append("\n<b>" + escape(pick(question.text, language)) + "</b>")

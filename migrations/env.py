@@ -43,9 +43,20 @@ def run_migrations_offline() -> None:
 
 
 def _run_sync(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by dropping it; with foreign keys on, SQLite would
+        # cascade that drop into every referencing table (rounds, answers…) and lose them.
+        # The pragma only takes effect outside a transaction, so it comes first.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     _configure(connection)
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def run_migrations_online() -> None:

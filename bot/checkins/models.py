@@ -50,6 +50,10 @@ class CheckinRound(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     status: Mapped[str] = mapped_column(String(8), default=RoundStatus.OPEN, index=True)
+    # What the round asks and when it reminds, as they were when it started: editing the
+    # check-in changes the rounds to come, never one that members are answering.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reminders: Mapped[list[str]] = mapped_column(JSON)  # ISO UTC moments, in order
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -73,6 +77,9 @@ class CheckinParticipant(Base):
     )
     status: Mapped[str] = mapped_column(String(12), default=Participation.ASKED)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # The next reminder's moment while one is owed, so the clock finds due reminders with one
+    # indexed query instead of scanning every open round.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

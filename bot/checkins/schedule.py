@@ -114,6 +114,21 @@ class Window:
         moments = (due + timedelta(minutes=minutes) for minutes in self.reminders_after_min)
         return sorted(moment for moment in moments if due < moment < closes)
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "days_after": self.days_after,
+            "at": self.at.strftime("%H:%M"),
+            "reminders_after_min": list(self.reminders_after_min),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Window:
+        return cls(
+            int(data["days_after"]),
+            time.fromisoformat(data["at"]),
+            tuple(int(minutes) for minutes in data["reminders_after_min"]),
+        )
+
 
 def _month_day(day: date, calendar: Calendar) -> int:
     return JalaliDate(day).day if calendar == "jalali" else day.day

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -48,8 +48,9 @@ class StartedRound:
     recipients: list[Recipient]
 
 
-def questions_of(checkin: Checkin) -> list[Question]:
-    return [Question.from_json(q) for q in checkin.questions]
+def questions_of(source: Checkin | CheckinRound) -> list[Question]:
+    """A check-in's questions for the rounds to come, or those a round started with."""
+    return [Question.from_json(q) for q in source.questions]
 
 
 async def create(
@@ -64,11 +65,7 @@ async def create(
     checkin = Checkin(
         group_id=group_id,
         schedule=schedule.to_json(),
-        window={
-            "days_after": window.days_after,
-            "at": window.at.strftime("%H:%M"),
-            "reminders_after_min": list(window.reminders_after_min),
-        },
+        window=window.to_json(),
         questions=[q.to_json() for q in questions],
         summary_to=summary_to.value,
         paused=False,
@@ -88,15 +85,6 @@ async def create(
     return checkin
 
 
-def window_of(checkin: Checkin) -> Window:
-    data = checkin.window
-    return Window(
-        int(data["days_after"]),
-        time.fromisoformat(data["at"]),
-        tuple(int(m) for m in data["reminders_after_min"]),
-    )
-
-
 async def start_due_rounds(session: AsyncSession, now: datetime) -> list[StartedRound]:
     """Rounds whose time has come (late after a restart, as long as their window is open)."""
     started: list[StartedRound] = []
@@ -113,12 +101,13 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
     )
     insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     for checkin, group, latest in rows.all():
-        schedule, window = Schedule.from_json(checkin.schedule), window_of(checkin)
+        schedule, window = Schedule.from_json(checkin.schedule), Window.from_json(checkin.window)
         since = max(latest, checkin.active_since) if latest else checkin.active_since
         for due in schedule.occurrences(since, now):
             closes = window.closes_at(due, schedule.tz)
             if closes <= now:
                 continue  # the whole window passed while nobody was running
+            reminders = window.reminders(due, schedule.tz)
             new_id = await session.scalar(
                 insert(CheckinRound)
                 .values(
@@ -126,6 +115,8 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
                     due_at=due,
                     closes_at=closes,
                     status=RoundStatus.OPEN.value,
+                    questions=checkin.questions,
+                    reminders=[moment.isoformat() for moment in reminders],
                     started_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["checkin_id", "due_at"])
@@ -142,6 +133,7 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
                     person_id=r.person_id,
                     status=Participation.ASKED,
                     reminders_sent=0,
+                    next_reminder_at=reminders[0] if reminders else None,
                 )
                 for r in recipients
             )
@@ -196,7 +188,7 @@ async def pending_for(session: AsyncSession, person_id: int) -> Pending | None:
             )
         )
     )
-    index = next(i for i in range(len(checkin.questions) + 1) if i not in answered)
+    index = next(i for i in range(len(round_.questions) + 1) if i not in answered)
     return Pending(round_, checkin, group, index)
 
 
@@ -218,7 +210,7 @@ async def save_answer(
     else:
         existing.value, existing.answered_at = value, clock.now()
     following = pending.index + 1
-    if following < len(pending.checkin.questions):
+    if following < len(pending.round.questions):
         await session.flush()
         return following
     await _finish(session, pending.round.id, person_id, Participation.ANSWERED)
@@ -231,7 +223,7 @@ async def _finish(
     await session.execute(
         update(CheckinParticipant)
         .where(CheckinParticipant.round_id == round_id, CheckinParticipant.person_id == person_id)
-        .values(status=status.value, finished_at=clock.now())
+        .values(status=status.value, finished_at=clock.now(), next_reminder_at=None)
     )
 
 
@@ -281,30 +273,30 @@ class Reminder:
 
 
 async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
-    """Reminders whose time has come, to members who have not finished; each counted once."""
+    """Reminders whose time has come, to members who have not finished; each counted once
+    (several that fell due while nobody was running become one)."""
     rows = await session.execute(
-        select(CheckinRound, Checkin, Group, CheckinParticipant, Person.telegram_id)
+        select(CheckinParticipant, CheckinRound, Checkin, Group, Person.telegram_id, reachable())
+        .join(CheckinRound, CheckinRound.id == CheckinParticipant.round_id)
         .join(Checkin, Checkin.id == CheckinRound.checkin_id)
         .join(Group, Group.id == Checkin.group_id)
-        .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
         .join(Person, Person.id == CheckinParticipant.person_id)
         .where(
-            CheckinRound.status == RoundStatus.OPEN,
+            CheckinParticipant.next_reminder_at <= now,
             CheckinParticipant.status == Participation.ASKED,
-            reachable(),
+            CheckinRound.status == RoundStatus.OPEN,
         )
     )
     reminders = []
-    for round_, checkin, group, participant, telegram_id in rows.all():
-        moments = window_of(checkin).reminders(
-            round_.due_at, Schedule.from_json(checkin.schedule).tz
-        )
-        due_count = sum(1 for moment in moments if moment <= now)
-        if due_count > participant.reminders_sent:
-            participant.reminders_sent = due_count
+    for participant, round_, checkin, group, telegram_id, can_reach in rows.all():
+        moments = [datetime.fromisoformat(moment) for moment in round_.reminders]
+        sent = sum(1 for moment in moments if moment <= now)
+        participant.reminders_sent = sent
+        participant.next_reminder_at = moments[sent] if sent < len(moments) else None
+        if can_reach:
             reminders.append(
                 Reminder(
-                    round_, checkin, group, Recipient(participant.person_id, telegram_id), due_count
+                    round_, checkin, group, Recipient(participant.person_id, telegram_id), sent
                 )
             )
     await session.flush()
@@ -392,7 +384,7 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
     for person_id, name, status in people:
         names[person_id] = name or "—"
         statuses[names[person_id]] = status
-    answers: list[list[tuple[str, str]]] = [[] for _ in checkin.questions]
+    answers: list[list[tuple[str, str]]] = [[] for _ in round_.questions]
     for answer in await session.scalars(
         select(CheckinAnswer)
         .where(CheckinAnswer.round_id == round_.id)
@@ -510,7 +502,7 @@ async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> li
     """A member's latest rounds, open ones first, with what they answered."""
     rows = (
         await session.execute(
-            select(CheckinRound, Checkin, Group, CheckinParticipant.status)
+            select(CheckinRound, Group, CheckinParticipant.status)
             .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
             .join(Checkin, Checkin.id == CheckinRound.checkin_id)
             .join(Group, Group.id == Checkin.group_id)
@@ -520,7 +512,7 @@ async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> li
         )
     ).all()
     mine = []
-    for round_, checkin, group, status in rows:
+    for round_, group, status in rows:
         answers = {
             answer.question: answer.value
             for answer in await session.scalars(
@@ -529,5 +521,5 @@ async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> li
                 )
             )
         }
-        mine.append(MyRound(round_, group, questions_of(checkin), status, answers))
+        mine.append(MyRound(round_, group, questions_of(round_), status, answers))
     return mine
