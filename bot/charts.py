@@ -1,0 +1,286 @@
+"""PNG charts for staff, in the reader's language.
+
+matplotlib is imported inside the functions: it costs tens of megabytes and most processes never
+draw. Each chart is its own Figure on an Agg canvas (no pyplot registry), so calls share no state.
+matplotlib >= 3.11 shapes Persian itself (libraqm), so strings go in plain (shared/persian.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.i18n import format as fmt
+from bot.i18n.format import TEHRAN
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+WIDTH_INCHES, HEIGHT_INCHES, DPI = 12, 7, 100  # 1200×700 px: readable on a phone, fixed for tests
+FONT = "DejaVu Sans"  # bundled with matplotlib, joined Persian glyphs
+LABEL_LIMIT = 40
+TITLE_LIMIT = 90
+MAX_DATE_TICKS = 8
+# Okabe–Ito: told apart with the common colour-vision deficiencies. Yellow last, it is faint on
+# white; past eight series the colours repeat dashed, and markers differ too.
+COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+LINE_STYLES = ("-", "--")
+MARKERS = ("o", "s", "^", "D", "v", "P")
+INK = "#222222"
+MUTED = "#666666"
+GRID = "#e8e8e8"
+BAR = "#0072B2"
+MISSING_GLYPH = "□"
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: Sequence[tuple[datetime, float | None]]  # aware datetimes; None = no data that round
+
+
+def line_chart(
+    series: Sequence[Series],
+    language: str,
+    title: str,
+    *,
+    percent: bool = False,
+    tz: ZoneInfo = TEHRAN,
+    y_label: str = "",
+) -> bytes:
+    """Values over time, one line per series: participation per group over rounds, an indicator's
+    trend. percent=True takes 0..1 and shows 0–100 %. Ticks sit on the rounds themselves and are
+    dated in tz's calendar day (Jalali in fa), not matplotlib's Gregorian month starts."""
+    return _png(_line_figure(series, language, title, percent=percent, tz=tz, y_label=y_label))
+
+
+def bar_chart(labels: Sequence[str], counts: Sequence[int], language: str, title: str) -> bytes:
+    """Horizontal bars for a survey question's answers, each with its count and share of the total
+    (horizontal so long answers stay readable; mirrored in fa). A zero total shows 0 %."""
+    return _png(_bar_figure(labels, counts, language, title))
+
+
+def _line_figure(
+    series: Sequence[Series],
+    language: str,
+    title: str,
+    *,
+    percent: bool,
+    tz: ZoneInfo,
+    y_label: str,
+) -> Figure:
+    from matplotlib.dates import date2num
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+    figure, axes = _figure(language, title)
+    values = [value for s in series for _, v in s.points if not math.isnan(value := _finite(v))]
+    if not values:
+        _no_data(axes)
+        return figure
+
+    handles, labels = [], []
+    for index, one in enumerate(series):
+        points = sorted(one.points, key=lambda point: point[0])
+        (line,) = axes.plot(
+            date2num([moment for moment, _ in points]),
+            [_finite(value) for _, value in points],
+            color=COLOURS[index % len(COLOURS)],
+            linestyle=LINE_STYLES[index // len(COLOURS) % len(LINE_STYLES)],
+            marker=MARKERS[index % len(MARKERS)],
+            markersize=5,
+            linewidth=2,
+        )
+        if one.label.strip():
+            handles.append(line)
+            labels.append(_text(one.label, language))
+
+    ticks = _date_ticks([moment for s in series for moment, _ in s.points], tz)
+    positions = date2num(ticks)
+    axes.set_xticks(positions, _date_labels(ticks, language, tz))
+    if len(positions) == 1:  # one round: give it room instead of a zero-width axis
+        axes.set_xlim(positions[0] - 1, positions[0] + 1)
+    else:
+        axes.margins(x=0.03)
+
+    low, high = min(values), max(values)
+    if percent:
+        low, high = min(low, 0.0), max(high, 1.0)
+        pad = (high - low) * 0.03
+        axes.set_ylim(low - pad, high + pad)
+        axes.yaxis.set_major_locator(MultipleLocator(0.2))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.percent(v, language)))
+    else:
+        if low >= 0:
+            axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v, language)))
+    if y_label:
+        axes.set_ylabel(_text(y_label, language), fontfamily=FONT, color=MUTED, parse_math=False)
+    axes.grid(axis="y", color=GRID, linewidth=0.8)
+
+    if handles:
+        legend = figure.legend(
+            handles,
+            labels,
+            loc="outside right center",
+            frameon=False,
+            markerfirst=language != "fa",  # swatch on the reading side; labels right-aligned in fa
+            prop={"family": FONT, "size": 10},
+        )
+        for text in legend.get_texts():
+            text.set_parse_math(False)
+    return figure
+
+
+def _bar_figure(labels: Sequence[str], counts: Sequence[int], language: str, title: str) -> Figure:
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels but {len(counts)} counts")
+    figure, axes = _figure(language, title)
+    if not labels:
+        _no_data(axes)
+        return figure
+
+    rows = range(len(labels))
+    total = sum(counts)
+    size = max(6.0, min(12.0, 360 / len(labels)))  # a long answer list still fits 700 px
+    axes.barh(rows, counts, height=0.6, color=BAR)
+    axes.set_yticks(rows, [_text(label, language) for label in labels], parse_math=False)
+    axes.tick_params(axis="y", labelsize=size, labelcolor=INK)
+    axes.invert_yaxis()  # first answer on top
+    axes.set_xlim(0, max(max(counts), 1) * 1.2)  # room for the annotations
+    axes.xaxis.set_visible(False)
+
+    rtl = language == "fa"
+    if rtl:  # mirror: answers on the right, bars grow leftwards
+        axes.invert_xaxis()
+        axes.yaxis.tick_right()
+    for spine in ("top", "bottom", "left" if rtl else "right"):
+        axes.spines[spine].set_visible(False)
+    for row, count in zip(rows, counts, strict=True):
+        share = fmt.percent(count / total if total else 0, language)
+        note = f"{fmt.number(count, language)} ({share})"
+        axes.annotate(
+            fmt.RLM + note if rtl else note,  # RLM: the count reads first, on the right
+            xy=(count, row),
+            xytext=(-6 if rtl else 6, 0),
+            textcoords="offset points",
+            ha="right" if rtl else "left",
+            va="center",
+            fontsize=size,
+            fontfamily=FONT,
+            color=INK,
+        )
+    return figure
+
+
+def _date_ticks(
+    moments: Sequence[datetime], tz: ZoneInfo, limit: int = MAX_DATE_TICKS
+) -> list[datetime]:
+    """At most one tick per local day, spaced at least 1/limit of the span apart so labels never
+    overlap, even when rounds bunch up; the first and the last round always get one."""
+    firsts: dict[date, datetime] = {}
+    for moment in sorted(moments):
+        firsts.setdefault(moment.astimezone(tz).date(), moment)
+    days = list(firsts.values())
+    if len(days) <= 1:
+        return days
+    gap: timedelta = (days[-1] - days[0]) / limit
+    chosen = [days[0]]
+    for moment in days[1:]:
+        if moment - chosen[-1] >= gap:
+            chosen.append(moment)
+    if chosen[-1] != days[-1]:
+        if days[-1] - chosen[-1] < gap:
+            chosen[-1] = days[-1]
+        else:
+            chosen.append(days[-1])
+    return chosen
+
+
+def _date_labels(dates: Sequence[datetime], language: str, tz: ZoneInfo = TEHRAN) -> list[str]:
+    """The reader's calendar, not matplotlib's: Jalali with Persian digits in fa."""
+    return [fmt.day(moment, language, tz) for moment in dates]
+
+
+def _finite(value: float | None) -> float:
+    """None (no data that round) and inf become NaN, which matplotlib leaves as a gap."""
+    return value if value is not None and math.isfinite(value) else math.nan
+
+
+def _number(value: float, language: str) -> str:
+    """Axis ticks: float noise like 1e-17 would otherwise print as «-۰»."""
+    return fmt.number(0 if abs(value) < 1e-9 else value, language)
+
+
+def _text(text: str, language: str, limit: int = LABEL_LIMIT) -> str:
+    """One line, cut with an ellipsis. Characters DejaVu lacks (emoji) become a box up front: they
+    would render as one anyway, but with a warning per glyph per draw. In fa, text with Persian in
+    it is laid out right-to-left even when it opens with a Latin word; all-Latin text stays LTR
+    so its punctuation does not jump."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    covered = _covered()
+    flat = "".join(
+        char if ord(char) in covered or unicodedata.category(char) == "Cf" else MISSING_GLYPH
+        for char in flat
+    )
+    has_rtl = any(unicodedata.bidirectional(char) in ("R", "AL") for char in flat)
+    return fmt.rtl_safe(flat, language) if has_rtl else flat
+
+
+@functools.cache
+def _covered() -> frozenset[int]:
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    path = findfont(FontProperties(family=FONT), fallback_to_default=False)
+    return frozenset(get_font(path).get_charmap())
+
+
+def _figure(language: str, title: str) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    rtl = language == "fa"
+    figure.suptitle(
+        _text(title, language, TITLE_LIMIT),
+        x=0.985 if rtl else 0.015,
+        ha="right" if rtl else "left",
+        fontsize=16,
+        fontfamily=FONT,
+        color=INK,
+        parse_math=False,
+    )
+    axes = figure.add_subplot()
+    axes.set_axisbelow(True)
+    axes.spines[["top", "right"]].set_visible(False)
+    for spine in axes.spines.values():
+        spine.set_color("#bbbbbb")
+    axes.tick_params(colors=MUTED, labelcolor=MUTED, labelsize=10, labelfontfamily=FONT, length=0)
+    return figure, axes
+
+
+def _no_data(axes: Axes) -> None:
+    """A blank plot with a dash: readable in either language without a translated message."""
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, "—", ha="center", va="center", fontsize=48, color=GRID, fontfamily=FONT)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        # No «Software» version stamp: the bytes depend on the chart alone.
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    finally:
+        figure.clear()  # drop the artists now rather than at the next cyclic GC
+    return buffer.getvalue()
