@@ -408,7 +408,8 @@ async def checkin_add(
         first = schedule.next_after(clock.now())
         if first is None:
             raise ValueError("no round would ever fall")
-        window.closes_at(first, schedule.tz)
+        if not window.fits(schedule):
+            raise ValueError("the answer window closes before the round begins")
     except (KeyError, ValueError) as error:
         raise click.UsageError(f"That check-in does not work: {error}") from None
     async with _session() as session:
@@ -418,6 +419,90 @@ async def checkin_add(
             session, group_id, schedule, window, questions, summary_to=SummaryTo(summary_to)
         )
         click.echo(f"Check-in #{created.id}; first round {first.isoformat(timespec='minutes')}.")
+
+
+@checkin.command("edit")
+@click.argument("checkin_id", type=int)
+@click.option("--weekdays", help="e.g. sat,wed (instead of a day of the month)")
+@click.option("--month-day", type=click.IntRange(1, 31), help="A day of the month.")
+@click.option("--calendar", type=click.Choice(["jalali", "gregorian"]), help="For --month-day.")
+@click.option("--at", "at", help="Local time, e.g. 18:00.")
+@click.option("--timezone", help="e.g. Asia/Tehran or Europe/Berlin.")
+@click.option("--close-days", type=click.IntRange(0, 30))
+@click.option("--close-at", help="e.g. 20:00")
+@click.option("--remind-after", type=int, multiple=True, help="Minutes (repeatable).")
+@click.option("--no-reminders", is_flag=True)
+@click.option("--summary-to", type=click.Choice(["chat", "staff", "both"]))
+@click.option("--questions", "questions_file", type=click.Path(exists=True, dir_okay=False))
+@coroutine
+async def checkin_edit(
+    checkin_id: int,
+    weekdays: str | None,
+    month_day: int | None,
+    calendar: str | None,
+    at: str | None,
+    timezone: str | None,
+    close_days: int | None,
+    close_at: str | None,
+    remind_after: tuple[int, ...],
+    no_reminders: bool,
+    summary_to: str | None,
+    questions_file: str | None,
+) -> None:
+    """Change a check-in from its next round on (a running round keeps what it began with)."""
+    from dataclasses import replace
+    from datetime import time
+
+    from bot.checkins import service as checkins
+    from bot.checkins.models import Checkin, SummaryTo
+    from bot.checkins.questions import read_questions
+    from bot.checkins.schedule import Schedule, Window, find_timezone
+
+    async with _session() as session:
+        found = await session.get(Checkin, checkin_id)
+        if found is None:
+            raise click.ClickException(f"There is no check-in {checkin_id}.")
+        schedule, window = Schedule.from_json(found.schedule), Window.from_json(found.window)
+        changes: dict[str, Any] = {}
+        try:
+            days = {WEEKDAYS[d.strip().lower()[:3]] for d in (weekdays or "").split(",") if d}
+            zone = find_timezone(timezone) if timezone else schedule.timezone
+            if zone is None:
+                raise ValueError(f"unknown time zone {timezone!r}")
+            if days or month_day or calendar or at or timezone:
+                if days:
+                    on_days, on_month_day = frozenset(days), None
+                elif month_day:
+                    on_days, on_month_day = frozenset(), month_day
+                else:
+                    on_days, on_month_day = schedule.weekdays, schedule.month_day
+                changes["schedule"] = replace(
+                    schedule,
+                    weekdays=on_days,
+                    month_day=on_month_day,
+                    calendar=calendar or schedule.calendar,  # type: ignore[arg-type]
+                    at=time.fromisoformat(at) if at else schedule.at,
+                    timezone=zone,
+                )
+            if close_days is not None or close_at or remind_after or no_reminders:
+                changes["window"] = replace(
+                    window,
+                    days_after=window.days_after if close_days is None else close_days,
+                    at=time.fromisoformat(close_at) if close_at else window.at,
+                    reminders_after_min=()
+                    if no_reminders
+                    else remind_after or window.reminders_after_min,
+                )
+            if questions_file:
+                changes["questions"] = read_questions(questions_file)
+            if summary_to:
+                changes["summary_to"] = SummaryTo(summary_to)
+            if not changes:
+                raise click.UsageError("Nothing to change: give at least one option.")
+            await checkins.edit(session, checkin_id, None, **changes)
+        except (KeyError, ValueError) as error:
+            raise click.UsageError(f"That check-in does not work: {error}") from None
+    click.echo(f"Check-in #{checkin_id} changed: {', '.join(changes)}.")
 
 
 @checkin.command("list")
@@ -455,13 +540,12 @@ async def checkin_pause(checkin_id: int, resume: bool) -> None:
 async def checkin_skip(checkin_id: int, day: str) -> None:
     """No round on DAY (1405/01/01 or 2026-03-21), e.g. for Nowruz."""
     from bot.checkins import service as checkins
-    from bot.i18n.normalize import MomentError, parse_moment
+    from bot.i18n.normalize import MomentError, parse_day
 
     try:
-        moment = parse_moment(f"{day} 12:00", _settings().tz)
+        local_day = parse_day(day)
     except MomentError as error:
         raise click.BadParameter(str(error), param_hint="DAY") from None
-    local_day = moment.astimezone(_settings().tz).date()
     async with _session() as session:
         if await checkins.skip_date(session, checkin_id, local_day, None) is None:
             raise click.ClickException(f"There is no check-in {checkin_id}.")

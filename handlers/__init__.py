@@ -10,6 +10,7 @@ from aiogram import Router
 from bot.telegram.guards import ButtonGuard
 from handlers import (
     announcements,
+    checkin_admin,
     checkins,
     common,
     errors,
@@ -34,7 +35,7 @@ FEATURES = (
     groups.router,
     staff.router,
     announcements.router,
-    checkins.staff_router,
+    checkin_admin.router,
     checkins.router,
     fallback.router,
 )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -27,20 +24,17 @@ from bot.checkins.questions import (
     Question,
     read_answer,
 )
-from bot.checkins.schedule import Schedule, Window
+from bot.checkins.schedule import Schedule
 from bot.checkins.service import Pending, RoundSummary
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.content import Button, Content, pick, render
 from bot.delivery.outbox import Outgoing
-from bot.groups import service as groups
-from bot.i18n import N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import normalize_text, to_ascii_digits
 from bot.people.audience import reachable
 from bot.people.models import Person, PersonRole, Role
 from bot.telegram.app import Hamgam
-from bot.telegram.guards import Onboarded, RequireRole
+from bot.telegram.guards import Onboarded
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="checkins")
@@ -355,29 +349,6 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     return "\n".join(lines)
 
 
-WEEKDAY_NAMES = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
-WEEK_FROM_SATURDAY = (5, 6, 0, 1, 2, 3, 4)  # how the week is read in Iran
-
-
-def schedule_text(schedule: Schedule, language: str) -> str:
-    at = fmt.localize_digits(schedule.at.strftime("%H:%M"), language)
-    if schedule.weekdays:
-        days = [_(WEEKDAY_NAMES[day]) for day in WEEK_FROM_SATURDAY if day in schedule.weekdays]
-        joined = "، ".join(days) if language == "fa" else ", ".join(days)
-        return _("every {days} at {time}").format(days=joined, time=at)
-    return _("on day {day} of each month at {time}").format(
-        day=fmt.number(schedule.month_day or 1, language), time=at
-    )
-
-
 @router.message(Command("mycheckins"))
 async def my_checkins(
     message: Message, session: AsyncSession, person: Person, hamgam: Hamgam
@@ -445,169 +416,6 @@ async def change_answers(
     pending = await checkins.pending_for(session, person.id)
     if pending is not None:
         await _ask(message, pending)
-
-
-staff_router = Router(name="checkins.staff")
-staff_router.message.filter(F.chat.type == "private", Onboarded())
-staff_router.callback_query.filter(F.message.chat.type == "private", Onboarded())
-staff_router.message.middleware(RequireRole(Role.STAFF))
-staff_router.callback_query.middleware(RequireRole(Role.STAFF))
-
-
-class CheckinAdmin(CallbackData, prefix="chka"):
-    action: str  # pause, resume, delete, new, group, day
-    value: int = 0
-
-
-class NewCheckin(StatesGroup):
-    time = State()
-
-
-@staff_router.message(Command("checkins"))
-async def list_checkins(message: Message, session: AsyncSession) -> None:
-    language = current_language()
-    builder = InlineKeyboardBuilder()
-    lines = [_("<b>Check-ins</b>")]
-    for overview in await checkins.overviews(session, clock.now()):
-        item = overview.checkin
-        schedule = Schedule.from_json(item.schedule)
-        state = (
-            _("paused")
-            if item.paused
-            else _("next: {moment}").format(
-                moment=fmt.moment(overview.next_round, language, schedule.tz)
-                if overview.next_round
-                else "—"
-            )
-        )
-        rates = (
-            " · ".join(
-                fmt.percent(rate, language) if rate is not None else "—"
-                for rate in overview.recent_rates
-            )
-            or "—"
-        )
-        lines.append(
-            f"\n<b>#{fmt.number(item.id, language)} {escape(overview.group.name(language))}</b>"
-            f" · {schedule_text(schedule, language)}\n{state}\n"
-            + _("participation, latest rounds: {rates}").format(rates=rates)
-        )
-        builder.button(
-            text=(_("▶️ Resume #{id}") if item.paused else _("⏸ Pause #{id}")).format(
-                id=fmt.number(item.id, language)
-            ),
-            callback_data=CheckinAdmin(action="resume" if item.paused else "pause", value=item.id),
-        )
-        builder.button(
-            text=_("🗑 Delete #{id}").format(id=fmt.number(item.id, language)),
-            callback_data=CheckinAdmin(action="delete", value=item.id),
-        )
-    if len(lines) == 1:
-        lines.append(_("There are no check-ins yet."))
-    builder.button(text=_("➕ New weekly check-in"), callback_data=CheckinAdmin(action="new"))
-    builder.adjust(2)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
-
-
-@staff_router.callback_query(CheckinAdmin.filter(F.action.in_({"pause", "resume", "delete"})))
-async def change_checkin(
-    query: CallbackQuery,
-    callback_data: CheckinAdmin,
-    message: Message,
-    session: AsyncSession,
-    person: Person,
-) -> None:
-    if callback_data.action == "delete":
-        done = await checkins.remove(session, callback_data.value, person.id)
-    else:
-        done = (
-            await checkins.set_paused(
-                session, callback_data.value, callback_data.action == "pause", person.id
-            )
-            is not None
-        )
-    await query.answer(_("Done.") if done else _("That check-in no longer exists."))
-    await session.flush()
-    await list_checkins(message, session)
-
-
-@staff_router.callback_query(CheckinAdmin.filter(F.action == "new"))
-async def choose_group(query: CallbackQuery, message: Message, session: AsyncSession) -> None:
-    language = current_language()
-    builder = InlineKeyboardBuilder()
-    for summary in await groups.summaries(session):
-        builder.button(
-            text=summary.group.name(language)[:40],
-            callback_data=CheckinAdmin(action="group", value=summary.group.id),
-        )
-    builder.adjust(1)
-    await query.answer()
-    await message.answer(_("For which group?"), reply_markup=builder.as_markup())
-
-
-@staff_router.callback_query(CheckinAdmin.filter(F.action == "group"))
-async def choose_day(
-    query: CallbackQuery, callback_data: CheckinAdmin, message: Message, state: FSMContext
-) -> None:
-    await state.set_data({"group_id": callback_data.value})
-    builder = InlineKeyboardBuilder()
-    for day in WEEK_FROM_SATURDAY:
-        builder.button(
-            text=_(WEEKDAY_NAMES[day]), callback_data=CheckinAdmin(action="day", value=day)
-        )
-    builder.adjust(4)
-    await query.answer()
-    await message.answer(_("On which day of the week?"), reply_markup=builder.as_markup())
-
-
-@staff_router.callback_query(CheckinAdmin.filter(F.action == "day"))
-async def ask_time(
-    query: CallbackQuery, callback_data: CheckinAdmin, message: Message, state: FSMContext
-) -> None:
-    if "group_id" not in await state.get_data() or not 0 <= callback_data.value <= 6:
-        await query.answer(_("This button has expired."), show_alert=True)
-        return
-    await state.update_data({"weekday": callback_data.value})
-    await state.set_state(NewCheckin.time)
-    await query.answer()
-    await message.answer(
-        _("At what time? For example {example}").format(
-            example=fmt.localize_digits("18:00", current_language())
-        )
-    )
-
-
-@staff_router.message(NewCheckin.time, F.text, ~F.text.startswith("/"))
-async def create_checkin(
-    message: Message, state: FSMContext, session: AsyncSession, person: Person, hamgam: Hamgam
-) -> None:
-    typed = to_ascii_digits(normalize_text(message.text or "")).replace("٫", ":")
-    try:
-        at = datetime.strptime(typed, "%H:%M").time()
-    except ValueError:
-        await message.answer(
-            _("Please type the time like {example}.").format(
-                example=fmt.localize_digits("18:00", current_language())
-            )
-        )
-        return
-    data = await state.get_data()
-    schedule = Schedule(
-        at=at, weekdays=frozenset({int(data["weekday"])}), timezone=hamgam.settings.timezone
-    )
-    created = await checkins.create(
-        session, int(data["group_id"]), schedule, Window(), actor_id=person.id
-    )
-    await state.clear()
-    await message.answer(
-        _(
-            "📋 Check-in #{id} is set: {schedule}. Members answer until 20:00 the next day and get"
-            " one reminder."
-        ).format(
-            id=fmt.number(created.id, current_language()),
-            schedule=schedule_text(schedule, current_language()),
-        )
-    )
 
 
 def shown(question: Question, value: str, language: str) -> str:

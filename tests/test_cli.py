@@ -157,6 +157,19 @@ def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
     result = runner.invoke(main, ["checkin", "skip", "1", "۱۴۰۵/۰۱/۰۱"])
     assert result.output.strip() == "Check-in #1 skips 2026-03-21."
     assert "2026-03-21" in runner.invoke(main, ["checkin", "list"]).output
+    result = runner.invoke(main, ["checkin", "edit", "1"])
+    assert result.exit_code == 2 and "Nothing to change" in result.output
+    result = runner.invoke(
+        main, ["checkin", "edit", "1", "--close-days", "0", "--close-at", "17:00"]
+    )
+    assert result.exit_code == 2 and "closes before the round begins" in result.output
+    result = runner.invoke(
+        main,
+        ["checkin", "edit", "1", "--month-day", "31", "--timezone", "berlin", "--no-reminders"],
+    )
+    assert result.output.strip() == "Check-in #1 changed: schedule, window."
+    listed = runner.invoke(main, ["checkin", "list"]).output
+    assert "'timezone': 'Europe/Berlin'" in listed and "'month_day': 31" in listed
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 0
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 1
 

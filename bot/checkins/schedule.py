@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from persiantools.jdatetime import JalaliDate
 
@@ -109,6 +109,18 @@ class Window:
             raise ValueError("the window closes before the round begins")
         return closes
 
+    def length(self, schedule: Schedule) -> timedelta:
+        """How long a round of this schedule stays open (on today's date; DST may shift an
+        individual round by an hour)."""
+        day = datetime.now(schedule.tz).date()
+        due = schedule.moment(day)
+        local_close = datetime.combine(day + timedelta(days=self.days_after), self.at)
+        return local_close.replace(tzinfo=schedule.tz).astimezone(UTC) - due
+
+    def fits(self, schedule: Schedule) -> bool:
+        """Whether rounds of this schedule would open before the window closes."""
+        return self.length(schedule) > timedelta(0)
+
     def reminders(self, due: datetime, tz: ZoneInfo) -> list[datetime]:
         closes = self.closes_at(due, tz)
         moments = (due + timedelta(minutes=minutes) for minutes in self.reminders_after_min)
@@ -128,6 +140,19 @@ class Window:
             time.fromisoformat(data["at"]),
             tuple(int(minutes) for minutes in data["reminders_after_min"]),
         )
+
+
+def find_timezone(typed: str) -> str | None:
+    """An IANA zone from what staff type: «Europe/Berlin», «europe/berlin» or just «Berlin»."""
+    wanted = typed.strip().replace(" ", "_").casefold()
+    if not wanted:
+        return None
+    zones = sorted(available_timezones())
+    for zone in zones:
+        if zone.casefold() == wanted:
+            return zone
+    cities = [zone for zone in zones if zone.rsplit("/", 1)[-1].casefold() == wanted]
+    return cities[0] if len(cities) == 1 else None
 
 
 def _month_day(day: date, calendar: Calendar) -> int:

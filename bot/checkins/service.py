@@ -8,6 +8,7 @@ run late, twice, or after a restart without starting, reminding or closing anyth
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -62,6 +63,8 @@ async def create(
     summary_to: SummaryTo = SummaryTo.BOTH,
     actor_id: int | None = None,
 ) -> Checkin:
+    if not window.fits(schedule):
+        raise ValueError("the window closes before the round begins")
     checkin = Checkin(
         group_id=group_id,
         schedule=schedule.to_json(),
@@ -440,15 +443,58 @@ async def set_paused(
 
 
 async def skip_date(
-    session: AsyncSession, checkin_id: int, day: date, actor_id: int | None
+    session: AsyncSession, checkin_id: int, day: date, actor_id: int | None, skipped: bool = True
 ) -> Checkin | None:
-    """No round on that local day (a holiday such as Nowruz)."""
+    """No round on that local day (a holiday such as Nowruz), or a round again after all."""
     checkin = await session.get(Checkin, checkin_id)
     if checkin is None:
         return None
     schedule = Schedule.from_json(checkin.schedule)
-    checkin.schedule = replace(schedule, skip_dates=schedule.skip_dates | {day}).to_json()
-    audit.record(session, actor_id, "checkin.skip", f"checkin:{checkin_id}", day=day.isoformat())
+    days = schedule.skip_dates | {day} if skipped else schedule.skip_dates - {day}
+    checkin.schedule = replace(schedule, skip_dates=days).to_json()
+    audit.record(
+        session,
+        actor_id,
+        "checkin.skip" if skipped else "checkin.unskip",
+        f"checkin:{checkin_id}",
+        day=day.isoformat(),
+    )
+    return checkin
+
+
+async def edit(
+    session: AsyncSession,
+    checkin_id: int,
+    actor_id: int | None,
+    *,
+    schedule: Schedule | None = None,
+    window: Window | None = None,
+    questions: Sequence[Question] | None = None,
+    summary_to: SummaryTo | None = None,
+) -> Checkin | None:
+    """Changes what the next rounds will be; a round already running keeps what it began with.
+    A new schedule takes effect from now: times it would have had earlier are not caught up."""
+    checkin = await session.get(Checkin, checkin_id)
+    if checkin is None:
+        return None
+    new_schedule = schedule or Schedule.from_json(checkin.schedule)
+    new_window = window or Window.from_json(checkin.window)
+    if not new_window.fits(new_schedule):
+        raise ValueError("the window closes before the round begins")
+    changes: dict[str, Any] = {}
+    if schedule is not None:
+        checkin.schedule = changes["schedule"] = schedule.to_json()
+        checkin.active_since = clock.now()
+    if window is not None:
+        checkin.window = changes["window"] = window.to_json()
+    if questions is not None:
+        if not questions:
+            raise ValueError("a check-in asks at least one question")
+        checkin.questions = changes["questions"] = [q.to_json() for q in questions]
+    if summary_to is not None:
+        checkin.summary_to = changes["summary_to"] = summary_to.value
+    audit.record(session, actor_id, "checkin.edit", f"checkin:{checkin_id}", **changes)
+    await session.flush()
     return checkin
 
 
@@ -466,16 +512,20 @@ class Overview:
     checkin: Checkin
     group: Group
     next_round: datetime | None
-    recent_rates: list[float | None]  # oldest first
+    recent: list[tuple[datetime, float | None]]  # closed rounds' due times and rates, oldest first
+
+    @property
+    def recent_rates(self) -> list[float | None]:
+        return [rate for _due, rate in self.recent]
 
 
-async def overviews(session: AsyncSession, now: datetime, rounds: int = 6) -> list[Overview]:
-    """Every check-in with its next round and the participation of its latest rounds."""
+async def overviews(session: AsyncSession, now: datetime, rounds: int = 12) -> list[Overview]:
+    """Every check-in with its next round and the participation of its latest closed rounds."""
     result = []
     for checkin, group in await all_checkins(session):
         recent = (
-            await session.scalars(
-                select(CheckinRound.id)
+            await session.execute(
+                select(CheckinRound.id, CheckinRound.due_at)
                 .where(
                     CheckinRound.checkin_id == checkin.id, CheckinRound.status == RoundStatus.CLOSED
                 )
@@ -483,9 +533,19 @@ async def overviews(session: AsyncSession, now: datetime, rounds: int = 6) -> li
                 .limit(rounds)
             )
         ).all()
-        rates = [await participation_rate(session, round_id) for round_id in reversed(recent)]
+        statuses: dict[int, Counter[str]] = {round_id: Counter() for round_id, _due in recent}
+        for round_id, status, count in await session.execute(
+            select(CheckinParticipant.round_id, CheckinParticipant.status, func.count())
+            .where(CheckinParticipant.round_id.in_(statuses))
+            .group_by(CheckinParticipant.round_id, CheckinParticipant.status)
+        ):
+            statuses[round_id][status] = count
+        history = []
+        for round_id, due in reversed(recent):
+            responded, expected = tally(statuses[round_id])
+            history.append((due, responded / expected if expected else None))
         upcoming = None if checkin.paused else Schedule.from_json(checkin.schedule).next_after(now)
-        result.append(Overview(checkin, group, upcoming, rates))
+        result.append(Overview(checkin, group, upcoming, history))
     return result
 
 

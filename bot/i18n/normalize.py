@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -92,22 +92,50 @@ _MOMENT = re.compile(
     r"(?:\s*(?:ساعت|at|،|,|T)\s*|\s+)(\d{1,2})\s*[:.]\s*(\d{2})",
     re.ASCII | re.IGNORECASE,
 )
+_DAY = re.compile(r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})", re.ASCII)
+_TIME = re.compile(r"(\d{1,2})\s*[:.]\s*(\d{2})", re.ASCII)
 JALALI_YEARS_BELOW = 1700  # 1405 is Jalali, 2026 Gregorian: the year itself says which
+
+
+def _typed(text: str) -> str:
+    return to_ascii_digits(normalize_text(text)).replace("٫", ".").strip()
+
+
+def _gregorian(year: int, month: int, day: int) -> date:
+    try:
+        if year < JALALI_YEARS_BELOW:
+            return JalaliDate(year, month, day).to_gregorian()
+        return date(year, month, day)
+    except ValueError:
+        raise MomentError(impossible=True) from None
+
+
+def parse_day(text: str) -> date:
+    """«۱۴۰۵/۰۱/۰۱» (Jalali) or «2026-03-21» (Gregorian), in any digits."""
+    match = _DAY.fullmatch(_typed(text))
+    if not match:
+        raise MomentError(impossible=False)
+    return _gregorian(*(int(part) for part in match.groups()))
+
+
+def parse_time(text: str) -> time:
+    """«۱۸:۳۰», «18:30» or «18.30» as a time of day."""
+    match = _TIME.fullmatch(_typed(text))
+    if not match:
+        raise MomentError(impossible=False)
+    hour, minute = (int(part) for part in match.groups())
+    if hour > 23 or minute > 59:
+        raise MomentError(impossible=True)
+    return time(hour, minute)
 
 
 def parse_moment(text: str, tz: ZoneInfo) -> datetime:
     """«۱۴۰۵/۰۹/۱۰ ۱۸:۳۰» (Jalali) or «2026-12-01 18:30» (Gregorian), in any digits, read as
     local time in `tz`; returns an aware UTC datetime or raises MomentError."""
-    typed = to_ascii_digits(normalize_text(text)).replace("٫", ".")
-    match = _MOMENT.fullmatch(typed.strip())
+    match = _MOMENT.fullmatch(_typed(text))
     if not match:
         raise MomentError(impossible=False)
     year, month, day, hour, minute = (int(part) for part in match.groups())
-    try:
-        if year < JALALI_YEARS_BELOW:
-            gregorian = JalaliDate(year, month, day).to_gregorian()
-            year, month, day = gregorian.year, gregorian.month, gregorian.day
-        local = datetime(year, month, day, hour, minute, tzinfo=tz)
-    except ValueError:
-        raise MomentError(impossible=True) from None
-    return local.astimezone(UTC)
+    if hour > 23 or minute > 59:
+        raise MomentError(impossible=True)
+    return datetime.combine(_gregorian(year, month, day), time(hour, minute), tz).astimezone(UTC)

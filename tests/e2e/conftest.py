@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import create_engine, session_factory, transaction
 from bot.people import service as people
@@ -101,3 +102,11 @@ def staff(
         return someone
 
     return make
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the bot's database, for arranging rows and checking what was stored."""
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()

@@ -4,28 +4,20 @@ who did not answer, the window closing, and the summary in both languages."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
+from persiantools.jdatetime import JalaliDate
 from sqlalchemy import select
 
 from bot import clock
 from bot.checkins import service as checkins
 from bot.checkins.models import CheckinAnswer, CheckinRound, RoundStatus
 from bot.checkins.questions import Kind, Question
-from bot.db import create_engine, session_factory, transaction
-from bot.groups.models import Group, GroupKind
+from bot.db import transaction
 from bot.i18n.format import TEHRAN
 from tests.e2e.harness import BotProcess, Person, plain
 from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
-
-
-@pytest.fixture
-async def sessions(database_url: str):
-    engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def prompts_are(someone: Person, count: int) -> bool:
@@ -39,7 +31,7 @@ async def inbox_has(someone: Person, text: str) -> bool:
 async def prompts(someone: Person) -> int:
     """How many rounds have asked this person their first question."""
     return sum(
-        "سؤال ۱ از" in plain(m) or "question 1 of" in plain(m) for m in await someone.inbox()
+        "پرسش ۱ از" in plain(m) or "question 1 of" in plain(m) for m in await someone.inbox()
     )
 
 
@@ -53,7 +45,7 @@ async def test_a_restart_across_the_due_time_starts_the_round_once(
     await bot.stop()
     machine.travel_to(due + timedelta(hours=2))  # the bot was down at the due time
     await bot.start()
-    await eventually(lambda: inbox_has(maryam, "سؤال ۱ از ۳"))
+    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
     await bot.restart()
     await bot.restart()
     await asyncio.sleep(1.5)  # two ticks of the clock after the restarts
@@ -72,7 +64,7 @@ async def test_away_paused_and_skipped_rounds_send_nothing(
     due = await group_with_checkin(sessions, [maryam, neda], daily=True, skip=frozenset({tomorrow}))
     machine = TimeMachine()
     machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "سؤال ۱ از ۳"))
+    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
     reply = await neda.press("در دسترس نیستم")
     assert "تا «برگشتم» را نزنید" in reply.text
 
@@ -106,20 +98,20 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     machine = TimeMachine()
 
     machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "سؤال ۱ از ۳"))
+    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
     await eventually(lambda: inbox_has(sara, "question 1 of 3"))
     assert await inbox_has(maryam, "این هفته چه کردید؟")
     assert await inbox_has(sara, "What did your group do this week?")
 
     reply = await maryam.send("سه جلسه با شهرداری و ۱۲ نهال کاشتیم")
-    assert "سؤال ۲ از ۳" in reply.text and "قدم بعدی چیست؟" in reply.text
+    assert "پرسش ۲ از ۳" in reply.text and "قدم بعدی چیست؟" in reply.text
     await maryam.send("کاشت ۲۰ نهال دیگر")
     reply = await maryam.send("نه")
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
     reply = await maryam.send("/mycheckins")
     assert "کاشت ۲۰ نهال دیگر" in reply.text and "باز است تا" in reply.text
     reply = await maryam.press("✏️ تغییر پاسخ‌هایم: کارگروه سبز")
-    assert "سؤال ۱ از ۳" in reply.text
+    assert "پرسش ۱ از ۳" in reply.text
     await maryam.send("سه جلسه با شهرداری و ۱۲ نهال کاشتیم")
     await maryam.send("کاشت ۲۵ نهال دیگر")
     await maryam.send("نه")
@@ -169,32 +161,6 @@ async def test_bad_answers_to_a_number_question_are_asked_again(
     async with sessions() as session:
         answer = await session.scalar(select(CheckinAnswer))
     assert answer is not None and answer.value == "23"
-
-
-async def test_staff_set_up_and_pause_a_check_in_in_the_bot(
-    staff, bot: BotProcess, sessions
-) -> None:
-    reza = await staff()
-    async with transaction(sessions) as session:
-        session.add(Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green"))
-    reply = await reza.send("/checkins")
-    assert "هنوز پیگیری دوره‌ای" in reply.text
-    await reza.press("➕ پیگیری هفتگی تازه")
-    await reza.press("کارگروه سبز")
-    await reza.press("شنبه")
-    reply = await reza.send("ساعت شش")
-    assert "مثل" in reply.text
-    reply = await reza.send("۱۸:۳۰")
-    assert "هر شنبه ساعت ۱۸:۳۰" in reply.text
-    reply = await reza.send("/checkins")
-    assert "کارگروه سبز" in reply.text and "بعدی:" in reply.text
-    reply = await reza.press("⏸ توقف شمارهٔ ۱")
-    assert "متوقف" in reply.text
-    async with sessions() as session:
-        from bot.checkins.models import Checkin
-
-        checkin = await session.scalar(select(Checkin))
-    assert checkin is not None and checkin.paused
 
 
 async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sessions) -> None:
@@ -250,3 +216,39 @@ async def test_a_check_in_kept_in_another_time_zone(staff, resident, bot: BotPro
     await eventually(lambda: inbox_has(sara, "A reminder"))
     reminder = next(plain(m) for m in await sara.inbox() if "A reminder" in plain(m))
     assert "20:00" in reminder  # 20:00 the next day, Berlin time
+
+
+async def test_the_week_that_crosses_the_persian_new_year(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    """A Thursday check-in from Esfand 1405 into Farvardin 1406, with the Nowruz holidays
+    skipped: the rounds fall on the right days and the summaries name them in Jalali."""
+    reza = await staff()
+    maryam = await resident("مریم")
+    machine = TimeMachine()
+    esfand_27 = JalaliDate(1405, 12, 27).to_gregorian()  # a Thursday
+    machine.travel_to(datetime.combine(esfand_27, time(10, 0), TEHRAN))
+    nowruz = frozenset(JalaliDate(1406, 1, day).to_gregorian() for day in range(1, 8))
+    due = await group_with_checkin(sessions, [maryam], skip=nowruz)
+
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: prompts_are(maryam, 1))
+    for answer in ("پاکسازی پارک", "جشن نوروز", "نه"):
+        await maryam.send(answer)
+    machine.travel_to(due + timedelta(days=7, minutes=1))  # ۵ فروردین: a holiday
+    await eventually(lambda: inbox_has(reza, "۲۷ اسفند ۱۴۰۵"))
+    await asyncio.sleep(1.5)
+    assert await prompts(maryam) == 1
+    machine.travel_to(due + timedelta(days=14, minutes=1))  # ۱۲ فروردین ۱۴۰۶
+    await eventually(lambda: prompts_are(maryam, 2))
+    await maryam.press("این بار خبری نیست")
+    machine.travel_to(due + timedelta(days=15, hours=12))
+    await eventually(lambda: inbox_has(reza, "۱۲ فروردین ۱۴۰۶"))
+    summary = next(plain(m) for m in await reza.inbox() if "۱۲ فروردین ۱۴۰۶" in plain(m))
+    assert "نوبت قبل: ۱۰۰٪" in summary
+    async with sessions() as session:
+        days = [
+            JalaliDate(round_.due_at.astimezone(TEHRAN).date()).strftime("%Y/%m/%d")
+            for round_ in await session.scalars(select(CheckinRound).order_by(CheckinRound.due_at))
+        ]
+    assert days == ["1405/12/27", "1406/01/12"]

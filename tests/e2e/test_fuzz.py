@@ -193,3 +193,45 @@ async def _number_question_for(member: Person, database_url: str) -> None:
 
 async def _asked(member: Person) -> bool:
     return any("عدد 0؟" in (m.get("plain_text") or "") for m in await member.inbox())
+
+
+def editing(*presses: str) -> Setup:
+    """Staff at a step of changing check-in #1 from its card."""
+
+    async def setup(someone: Person) -> None:
+        await someone.send("/cancel")
+        await someone.send("/checkins")
+        await someone.press("✏️ شمارهٔ ۱ کارگروه سبز")
+        for label in presses:
+            await someone.press(label)
+
+    setup.__name__ = "editing_" + "_".join(presses)
+    return setup
+
+
+@FUZZ
+@given(text=TYPED)
+@pytest.mark.parametrize(
+    "setup",
+    [
+        editing("🕐 ساعت"),
+        editing("📅 ماهانه"),
+        editing("🌐 منطقهٔ زمانی"),
+        editing("⏳ مهلت پاسخ", "همان روز"),
+        editing("🔔 یادآوری‌ها"),
+        editing("🚫 روزهای تعطیل"),
+        editing("❓ پرسش‌ها", "➕ افزودن پرسش", "عدد"),
+        editing("❓ پرسش‌ها", "➕ افزودن پرسش", "یکی از چند گزینه"),
+    ],
+    ids=lambda f: f.__name__,
+)
+async def test_staff_changing_a_check_in(
+    staff, bot: BotProcess, cast, database_url: str, setup: Setup, text: str
+) -> None:
+    if "checkin staff" not in cast:
+        cast["checkin staff"] = await staff()
+        engine = create_engine(database_url)
+        await group_with_checkin(session_factory(engine), [])
+        await engine.dispose()
+    await check_every_text_is_answered(cast["checkin staff"], setup, text)
+    assert bot.app is not None and bot.app.failures == []
