@@ -180,6 +180,42 @@ async def sandbox_chat(persona: str, url: str | None) -> None:
     )
 
 
+def audience_options(command: Callable[P, R]) -> Callable[P, R]:
+    """--audience with its --group/--area/--tag values, for every command that reaches people."""
+    for option in reversed(
+        [
+            click.option(
+                "--audience",
+                default="everyone",
+                show_default=True,
+                type=click.Choice(
+                    ["everyone", "residents", "committee", "groups", "areas", "tags"]
+                ),
+            ),
+            click.option(
+                "--group", "group_ids", type=int, multiple=True, help="With --audience groups."
+            ),
+            click.option("--area", "areas", multiple=True, help="With --audience areas."),
+            click.option("--tag", "tags", multiple=True, help="With --audience tags."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _audience(
+    audience: str, group_ids: tuple[int, ...], areas: tuple[str, ...], tags: tuple[str, ...]
+) -> Audience:
+    chosen = Audience(AudienceKind(audience), group_ids, areas, tags)
+    if (chosen.kind, bool(group_ids or areas or tags)) in (
+        (AudienceKind.GROUPS, False),
+        (AudienceKind.AREAS, False),
+        (AudienceKind.TAGS, False),
+    ):
+        raise click.UsageError(f"--audience {audience} needs --group, --area or --tag values.")
+    return chosen
+
+
 @main.command()
 @click.option(
     "--fa",
@@ -193,15 +229,7 @@ async def sandbox_chat(persona: str, url: str | None) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="A UTF-8 file with the English text (else the Persian is sent to all).",
 )
-@click.option(
-    "--audience",
-    default="everyone",
-    show_default=True,
-    type=click.Choice(["everyone", "residents", "committee", "groups", "areas", "tags"]),
-)
-@click.option("--group", "group_ids", type=int, multiple=True, help="With --audience groups.")
-@click.option("--area", "areas", multiple=True, help="With --audience areas.")
-@click.option("--tag", "tags", multiple=True, help="With --audience tags.")
+@audience_options
 @click.option("--photo", type=click.Path(exists=True, dir_okay=False))
 @click.option("--document", type=click.Path(exists=True, dir_okay=False))
 @click.option("--at", "at", help="When to send: '1405/09/15 18:30' (Jalali) or '2026-12-06 18:30'.")
@@ -245,13 +273,7 @@ def announce(
                     f"{file}: the text is {error.problem.value.replace('_', ' ')}"
                     f" (at most {error.limit} characters)"
                 ) from None
-    chosen = Audience(AudienceKind(audience), group_ids, areas, tags)
-    if (chosen.kind, bool(group_ids or areas or tags)) in (
-        (AudienceKind.GROUPS, False),
-        (AudienceKind.AREAS, False),
-        (AudienceKind.TAGS, False),
-    ):
-        raise click.UsageError(f"--audience {audience} needs --group, --area or --tag values.")
+    chosen = _audience(audience, group_ids, areas, tags)
     when = None
     if at:
         try:
@@ -650,3 +672,120 @@ async def _session() -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+@main.group()
+def survey() -> None:
+    """Residents' surveys: import, publish, list, close."""
+
+
+@survey.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@coroutine
+async def survey_import(path: str) -> None:
+    """Read an XLSForm file (.xlsx) into a draft survey; publish it with `hamgam survey publish`."""
+    from bot.surveys import service as surveys
+    from bot.surveys.xlsform import XLSFormError, read_xlsform
+
+    try:
+        form = read_xlsform(path)
+    except XLSFormError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    async with _session() as session:
+        draft = await surveys.create_draft(session, form, "xlsform", None)
+    click.echo(f"Draft survey #{draft.id}: {len(form.answerable)} questions.")
+
+
+@survey.command("template")
+@click.argument("name", type=click.Choice(["readiness"]))
+@coroutine
+async def survey_template(name: str) -> None:
+    """A draft from a built-in template (the readiness assessment)."""
+    from bot.surveys import service as surveys
+    from bot.surveys.templates import READINESS
+
+    async with _session() as session:
+        draft = await surveys.create_draft(session, READINESS, "template", None)
+    click.echo(f"Draft survey #{draft.id}: {len(READINESS.answerable)} questions.")
+
+
+@survey.command("publish")
+@click.argument("survey_id", type=int)
+@audience_options
+@click.option("--opens", help="'1405/09/15 18:00' or '2026-12-06 18:00'; default: now.")
+@click.option("--closes", required=True, help="'1405/09/22 20:00' or '2026-12-13 20:00'.")
+@click.option("--anonymous", is_flag=True, help="Answers keep no link to the person.")
+@coroutine
+async def survey_publish(
+    survey_id: int,
+    audience: str,
+    group_ids: tuple[int, ...],
+    areas: tuple[str, ...],
+    tags: tuple[str, ...],
+    opens: str | None,
+    closes: str,
+    anonymous: bool,
+) -> None:
+    """Publish a draft: the running bot sends the invitations when it opens."""
+    from bot.i18n.normalize import MomentError, parse_moment
+    from bot.surveys import service as surveys
+    from bot.surveys.service import PublishProblem
+
+    chosen = _audience(audience, group_ids, areas, tags)
+    tz = _settings().tz
+    try:
+        opens_at = parse_moment(opens, tz) if opens else clock.now()
+        closes_at = parse_moment(closes, tz)
+    except MomentError as error:
+        raise click.BadParameter(str(error)) from None
+    async with _session() as session:
+        result = await surveys.publish(
+            session,
+            survey_id,
+            audience=chosen,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            anonymous=anonymous,
+            actor_id=None,
+        )
+    if result is PublishProblem.NOT_A_DRAFT:
+        raise click.ClickException(f"There is no draft survey {survey_id}.")
+    if result is PublishProblem.CLOSES_TOO_SOON:
+        raise click.BadParameter("it must close after it opens", param_hint="--closes")
+    click.echo(f"Survey #{survey_id} opens {opens_at.isoformat(timespec='minutes')}.")
+
+
+@survey.command("list")
+@coroutine
+async def survey_list() -> None:
+    """Every survey: status, times, responses."""
+    from sqlalchemy import select
+
+    from bot.surveys import service as surveys
+    from bot.surveys.models import Survey
+
+    async with _session() as session:
+        for item in await session.scalars(select(Survey).order_by(Survey.id)):
+            found = await surveys.results(session, item)
+            title = found.form.title.get("en") or found.form.title.get("fa")
+            closes = item.closes_at.isoformat(timespec="minutes") if item.closes_at else "—"
+            click.echo(
+                f"#{item.id}\t{item.status}\t{title}\tcloses {closes}"
+                f"\tfinished {found.finished}, part-way {found.partial}"
+            )
+
+
+@survey.command("close")
+@click.argument("survey_id", type=int)
+@coroutine
+async def survey_close(survey_id: int) -> None:
+    """Close an open survey now."""
+    from bot.surveys import service as surveys
+    from bot.surveys.models import Survey, SurveyStatus
+
+    async with _session() as session:
+        found = await session.get(Survey, survey_id)
+        if found is None or found.status != SurveyStatus.OPEN:
+            raise click.ClickException(f"Survey {survey_id} is not open.")
+        await surveys.close(session, found, clock.now())
+    click.echo(f"Survey #{survey_id} closed.")

@@ -8,6 +8,8 @@ from bot.db import Base
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
 from bot.people.models import Person, PersonRole, PersonTag
+from bot.polls.models import PollVote, QuickPoll
+from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
 
 __all__ = [
     "Announcement",
@@ -24,4 +26,10 @@ __all__ = [
     "Person",
     "PersonRole",
     "PersonTag",
+    "PollVote",
+    "QuickPoll",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyParticipant",
+    "SurveyResponse",
 ]

@@ -10,6 +10,7 @@ from aiogram import Router
 from bot.telegram.guards import ButtonGuard
 from handlers import (
     announcements,
+    audience,
     checkin_admin,
     checkins,
     common,
@@ -19,7 +20,10 @@ from handlers import (
     help,
     leave,
     onboarding,
+    polls,
     staff,
+    survey_admin,
+    surveys,
 )
 
 if TYPE_CHECKING:
@@ -34,9 +38,14 @@ FEATURES = (
     groups.membership,
     groups.router,
     staff.router,
+    audience.router,
     announcements.router,
     checkin_admin.router,
+    survey_admin.router,
+    polls.router,
+    polls.votes,
     checkins.router,
+    surveys.router,
     fallback.router,
 )
 
@@ -57,4 +66,6 @@ def periodic_jobs(hamgam: Hamgam) -> list[tuple[str, Callable[[], Awaitable[None
     return [
         ("announcements", announcements.ProgressReporter(hamgam).run, 1.0),
         ("checkins", checkins.CheckinClock(hamgam).run, 1.0),
+        ("surveys", surveys.SurveyClock(hamgam).run, 1.0),
+        ("polls", polls.PollClock(hamgam).run, 1.0),
     ]

@@ -27,16 +27,15 @@ from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.content import Content, Media, render
 from bot.delivery.outbox import Outgoing
-from bot.groups import service as groups
-from bot.groups.models import GroupKind
 from bot.i18n import LANGUAGES
 from bot.i18n import format as fmt
 from bot.i18n.normalize import MomentError, parse_moment
 from bot.people import audience as audiences
-from bot.people.audience import Audience, AudienceKind
+from bot.people.audience import Audience
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers import audience as audience_picker
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="announcements")
@@ -51,7 +50,6 @@ class AnnounceForm(StatesGroup):
     text_fa = State()
     text_en = State()
     media = State()
-    audience = State()
     review = State()
     schedule = State()
 
@@ -156,115 +154,7 @@ async def no_media(query: CallbackQuery, message: Message, state: FSMContext) ->
 
 
 async def ask_audience(message: Message, state: FSMContext) -> None:
-    await state.set_state(AnnounceForm.audience)
-    builder = InlineKeyboardBuilder()
-    _button(builder, _("Everyone"), "aud", AudienceKind.EVERYONE)
-    _button(builder, _("Residents"), "aud", AudienceKind.RESIDENTS)
-    _button(builder, _("Steering committee"), "aud", AudienceKind.COMMITTEE)
-    _button(builder, _("Working groups…"), "aud", AudienceKind.GROUPS)
-    _button(builder, _("Residents of some areas…"), "aud", AudienceKind.AREAS)
-    _button(builder, _("Residents with some tags…"), "aud", AudienceKind.TAGS)
-    builder.adjust(2)
-    await message.answer(_("Who should receive it?"), reply_markup=builder.as_markup())
-
-
-async def _choices(session: AsyncSession, kind: AudienceKind, language: str) -> list[list[str]]:
-    """[value, label] pairs a staff member picks from for a targeted audience."""
-    if kind is AudienceKind.GROUPS:
-        return [
-            [str(s.group.id), s.group.name(language)]
-            for s in await groups.summaries(session)
-            if s.group.kind == GroupKind.WORKING_GROUP
-        ]
-    if kind is AudienceKind.AREAS:
-        return [[area, area] for area in await audiences.known_areas(session)]
-    return [[tag, tag] for tag in await audiences.known_tags(session)]
-
-
-def _picker(data: dict[str, Any]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    picked = set(data.get("picked", []))
-    for index, (_value, label) in enumerate(data["choices"]):
-        mark = "☑" if index in picked else "☐"
-        _button(builder, f"{mark} {label[:40]}", "pick", str(index))
-    _button(builder, _("Done"), "picked")
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-@router.callback_query(AnnounceForm.audience, Announce.filter(F.action == "aud"))
-async def audience_kind(
-    query: CallbackQuery,
-    callback_data: Announce,
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    language: str,
-) -> None:
-    try:
-        kind = AudienceKind(callback_data.value)
-    except ValueError:
-        await query.answer(_("This button has expired."), show_alert=True)
-        return
-    if kind in (AudienceKind.EVERYONE, AudienceKind.RESIDENTS, AudienceKind.COMMITTEE):
-        await query.answer()
-        await review(message, state, session, Audience(kind))
-        return
-    choices = await _choices(session, kind, language)
-    if not choices:
-        await query.answer(
-            {
-                AudienceKind.GROUPS: _("There are no working groups yet."),
-                AudienceKind.AREAS: _("No resident has an area yet."),
-                AudienceKind.TAGS: _("No resident has a tag yet."),
-            }[kind],
-            show_alert=True,
-        )
-        return
-    await query.answer()
-    await state.update_data({"kind": kind.value, "choices": choices, "picked": []})
-    await message.edit_text(
-        _("Choose one or more, then press «Done»."), reply_markup=_picker(await state.get_data())
-    )
-
-
-@router.callback_query(AnnounceForm.audience, Announce.filter(F.action == "pick"))
-async def toggle_choice(
-    query: CallbackQuery, callback_data: Announce, message: Message, state: FSMContext
-) -> None:
-    data = await state.get_data()
-    if (
-        "choices" not in data
-        or not callback_data.value.isdigit()
-        or int(callback_data.value) >= len(data["choices"])
-    ):
-        await query.answer(_("This button has expired."), show_alert=True)
-        return
-    picked = set(data.get("picked", []))
-    picked ^= {int(callback_data.value)}
-    data = await state.update_data({"picked": sorted(picked)})
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=_picker(data))
-
-
-@router.callback_query(AnnounceForm.audience, Announce.filter(F.action == "picked"))
-async def choices_done(
-    query: CallbackQuery, message: Message, state: FSMContext, session: AsyncSession
-) -> None:
-    data = await state.get_data()
-    values = [data["choices"][index][0] for index in data.get("picked", [])]
-    if not values:
-        await query.answer(_("Choose at least one."), show_alert=True)
-        return
-    await query.answer()
-    kind = AudienceKind(data["kind"])
-    audience = Audience(
-        kind,
-        group_ids=tuple(int(v) for v in values) if kind is AudienceKind.GROUPS else (),
-        areas=tuple(values) if kind is AudienceKind.AREAS else (),
-        tags=tuple(values) if kind is AudienceKind.TAGS else (),
-    )
-    await review(message, state, session, audience)
+    await audience_picker.ask(message, state, "announcement", _("Who should receive it?"))
 
 
 async def _preview(message: Message, content: Content, language: str, i18n: I18n) -> None:
@@ -295,6 +185,7 @@ def _review_keyboard(pin: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@audience_picker.chosen("announcement")
 async def review(
     message: Message, state: FSMContext, session: AsyncSession, audience: Audience
 ) -> None:

@@ -57,6 +57,8 @@ def privacy_text() -> str:
         " to and the answers you give.\n"
         "The backbone staff of the initiative see them to plan and report on the"
         " neighbourhood's work; reports show totals, not your name.\n"
+        "Anonymous surveys store your answers without your name; only what lets you continue"
+        " is kept while you answer, and it is deleted when the survey closes.\n"
         "/stop stops every message except replies to you; /forget deletes your personal data."
     )
 

@@ -213,3 +213,39 @@ def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
+
+
+def test_surveys_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from bot.surveys.templates import READINESS
+    from bot.surveys.xlsform import write_xlsform
+
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"])
+    sample = tmp_path / "readiness.xlsx"
+    write_xlsform(READINESS, sample)
+    result = runner.invoke(main, ["survey", "import", str(sample)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Draft survey #1: {len(READINESS.answerable)} questions."
+    book = load_workbook(sample)
+    book["survey"]["A2"] = "calculate"
+    book.save(sample)
+    result = runner.invoke(main, ["survey", "import", str(sample)])
+    assert result.exit_code == 1 and 'survey sheet, row 2, column "type"' in result.output
+    assert runner.invoke(main, ["survey", "template", "readiness"]).exit_code == 0
+
+    result = runner.invoke(main, ["survey", "publish", "1", "--closes", "۱۴۰۰/۰۱/۰۱ ۱۰:۰۰"])
+    assert result.exit_code == 2 and "must close after it opens" in result.output
+    result = runner.invoke(main, ["survey", "publish", "1", "--audience", "areas"])
+    assert result.exit_code == 2 and "--closes" in result.output
+    result = runner.invoke(
+        main,
+        ["survey", "publish", "1", "--closes", "2099-01-01 10:00", "--anonymous"],
+    )
+    assert result.exit_code == 0 and result.output.startswith("Survey #1 opens")
+    again = runner.invoke(main, ["survey", "publish", "1", "--closes", "2099-01-02 10:00"])
+    assert again.exit_code == 1 and "no draft survey 1" in again.output  # published once
+    listed = runner.invoke(main, ["survey", "list"]).output
+    assert "#1\tscheduled" in listed and "#2\tdraft" in listed
+    assert runner.invoke(main, ["survey", "close", "1"]).exit_code == 1  # not open yet

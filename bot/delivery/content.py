@@ -26,23 +26,36 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Poll:
+    """A native Telegram poll, never anonymous, so that each vote reaches us (poll_answer)."""
+
+    question: dict[str, str]  # language → plain text
+    options: list[dict[str, str]]
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
 class Content:
     text: dict[str, str]  # language → HTML, already escaped
     media: Media | None = None
     buttons: list[list[Button]] = field(default_factory=list)
     pin: bool = False
+    poll: Poll | None = None
+    stops_poll: int | None = None  # this row closes the poll in this message (stopPoll)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Content:
-        media = data.get("media")
+        media, poll = data.get("media"), data.get("poll")
         return cls(
             text=dict(data.get("text") or {}),
             media=Media(**media) if media else None,
             buttons=[[Button(**button) for button in row] for row in data.get("buttons") or []],
             pin=bool(data.get("pin")),
+            poll=Poll(**poll) if poll else None,
+            stops_poll=data.get("stops_poll"),
         )
 
 
@@ -60,11 +73,24 @@ def pick(texts: dict[str, str], language: str) -> str:
 class Rendered:
     text: str
     buttons: list[list[tuple[str, str | None, str | None]]]  # label, callback data, url
+    poll_question: str = ""
+    poll_options: list[str] = field(default_factory=list)
+    poll_multiple: bool = False
+
+
+POLL_QUESTION_MAX, POLL_OPTION_MAX = 300, 100  # Telegram's limits
+
+
+def _both(texts: dict[str, str], limit: int) -> str:
+    """Persian and English in one line for a mixed group chat, within Telegram's limit."""
+    joined = " / ".join(dict.fromkeys(t for t in (texts.get("fa"), texts.get("en")) if t))
+    return joined if len(joined) <= limit else pick(texts, DEFAULT_LANGUAGE)[:limit]
 
 
 def render(content: Content, language: str) -> Rendered:
     """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat)."""
-    if language == "both":
+    both = language == "both"
+    if both:
         texts = [content.text.get(lang) for lang in ("fa", "en")]
         text = "\n\n— — —\n\n".join(t for t in texts if t)
         language = DEFAULT_LANGUAGE
@@ -74,4 +100,13 @@ def render(content: Content, language: str) -> Rendered:
         [(pick(button.text, language), button.callback_data, button.url) for button in row]
         for row in content.buttons
     ]
-    return Rendered(text, buttons)
+    if content.poll is None:
+        return Rendered(text, buttons)
+    poll = content.poll
+    if both:
+        question = _both(poll.question, POLL_QUESTION_MAX)
+        options = [_both(option, POLL_OPTION_MAX) for option in poll.options]
+    else:
+        question = pick(poll.question, language)[:POLL_QUESTION_MAX]
+        options = [pick(option, language)[:POLL_OPTION_MAX] for option in poll.options]
+    return Rendered(text, buttons, question, options, poll.multiple)

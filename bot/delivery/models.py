@@ -50,5 +50,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Telegram's id of the poll this row sent: votes (poll_answer) name only the poll.
+    poll_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -156,6 +156,7 @@ class Outcome:
     new_chat_id: int | None = None  # the group chat became a supergroup
     unreachable_person_id: int | None = None
     attempts: int | None = None  # set when a retry should not count as an attempt
+    poll_id: str | None = None
 
 
 async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
@@ -173,6 +174,8 @@ async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
             values["finished_at"] = now
         if outcome.message_id is not None:
             values["message_id"] = outcome.message_id
+        if outcome.poll_id is not None:
+            values["poll_id"] = outcome.poll_id
         if outcome.new_chat_id is not None:
             values["chat_id"] = outcome.new_chat_id
         if outcome.attempts is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -12,6 +12,7 @@ from bot.audit.models import AuditEntry
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.normalize import normalize_text
 from bot.people.models import GRANTED_ROLES, Person, PersonRole, PersonTag, Role
+from bot.polls.models import PollVote
 
 _ROLE_OF_GROUP_KIND = {
     GroupKind.WORKING_GROUP: Role.MEMBER,
@@ -95,6 +96,12 @@ async def forget(session: AsyncSession, person: Person) -> None:
     )
     for entry in mentions:
         entry.details = {key: value for key, value in entry.details.items() if key != "telegram_id"}
+    if person.telegram_id is not None:  # votes stay counted, under the anonymous row
+        await session.execute(
+            update(PollVote)
+            .where(PollVote.voter_telegram_id == person.telegram_id)
+            .values(voter_telegram_id=-person.id, person_id=person.id)
+        )
     person.role_grants.clear()
     person.tag_links.clear()
     person.telegram_id = None

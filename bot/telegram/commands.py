@@ -30,6 +30,7 @@ EVERYONE: list[tuple[str, str]] = [
     ("privacy", N_("What is stored and who sees it")),
     ("stop", N_("Stop receiving messages")),
     ("mycheckins", N_("My check-ins and answers")),
+    ("surveys", N_("Open surveys for me")),
     ("forget", N_("Delete my data")),
 ]
 STAFF: list[tuple[str, str]] = [
@@ -39,6 +40,10 @@ STAFF: list[tuple[str, str]] = [
     ("announce", N_("Write an announcement")),
     ("announcements", N_("Recent and scheduled announcements")),
     ("checkins", N_("Check-ins and participation")),
+    ("newsurvey", N_("Make a survey")),
+    ("results", N_("Survey results")),
+    ("poll", N_("Post a quick poll")),
+    ("polls", N_("Quick polls and their votes")),
     ("cancel", N_("Cancel what I am doing")),
 ]
 GROUP_CHAT: list[tuple[str, str]] = [

@@ -27,6 +27,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputPollOption,
     Message,
 )
 from aiogram.utils.i18n import I18n
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Media, render
+from bot.delivery.content import Media, Rendered, render
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.outbox import Claimed, Outcome
 from bot.delivery.pace import MAX_ATTEMPTS, Limits, Pace, backoff_s
@@ -191,16 +192,22 @@ class Sender:
             )
         locale = "fa" if row.language == "both" else row.language
         try:
+            if row.content.stops_poll is not None:
+                await self._stop_poll(row.chat_id, row.content.stops_poll)
+                return Outcome(row.id, DeliveryStatus.SENT)
             with self.i18n.use_locale(locale):
-                message = await self._transmit(
-                    row.chat_id, rendered.text, row.content.media, markup
-                )
+                message = await self._transmit(row.chat_id, rendered, row.content.media, markup)
             if row.content.pin:
                 with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
                     await self.bot.pin_chat_message(
                         row.chat_id, message.message_id, disable_notification=True
                     )
-            return Outcome(row.id, DeliveryStatus.SENT, message_id=message.message_id)
+            return Outcome(
+                row.id,
+                DeliveryStatus.SENT,
+                message_id=message.message_id,
+                poll_id=message.poll.id if message.poll else None,
+            )
         except TelegramRetryAfter as error:
             self.pace.pause(error.retry_after, time.monotonic())
             log.warning("Telegram asked to wait %s s; all sending pauses", error.retry_after)
@@ -238,9 +245,30 @@ class Sender:
             attempts=None if counts else row.attempts - 1,
         )
 
+    async def _stop_poll(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self.bot.stop_poll(chat_id, message_id)
+        except TelegramBadRequest as error:
+            if "already closed" not in error.message:  # stopped before a restart: done
+                raise
+
     async def _transmit(
-        self, chat_id: int, text: str, media: Media | None, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        rendered: Rendered,
+        media: Media | None,
+        markup: InlineKeyboardMarkup | None,
     ) -> Message:
+        text = rendered.text
+        if rendered.poll_options:
+            return await self.bot.send_poll(
+                chat_id,
+                rendered.poll_question,
+                [InputPollOption(text=option) for option in rendered.poll_options],
+                is_anonymous=False,
+                allows_multiple_answers=rendered.poll_multiple,
+                reply_markup=markup,
+            )
         if media is None:
             return await self.bot.send_message(chat_id, text, reply_markup=markup)
         file: str | InputFile

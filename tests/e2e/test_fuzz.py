@@ -9,8 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.checkins.questions import Kind, Question
-from bot.db import create_engine, session_factory
+from bot import clock
+from bot.checkins.questions import Kind as CheckinKind
+from bot.checkins.questions import Question as CheckinQuestion
+from bot.db import create_engine, session_factory, transaction
+from bot.people.audience import Audience, AudienceKind
+from bot.surveys import service as surveys
+from bot.surveys.form import Form, Kind, Question
 from tests.e2e.harness import BotProcess, Person, buttons
 from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
 
@@ -183,7 +188,8 @@ async def _number_question_for(member: Person, database_url: str) -> None:
     """A working group whose check-in asks numbers, due now; waits for the first question."""
     engine = create_engine(database_url)
     many = tuple(
-        Question({"fa": f"عدد {n}؟", "en": f"Number {n}?"}, Kind.NUMBER) for n in range(30)
+        CheckinQuestion({"fa": f"عدد {n}؟", "en": f"Number {n}?"}, CheckinKind.NUMBER)
+        for n in range(30)
     )
     due = await group_with_checkin(session_factory(engine), [member], questions=many)
     await engine.dispose()
@@ -235,3 +241,92 @@ async def test_staff_changing_a_check_in(
         await engine.dispose()
     await check_every_text_is_answered(cast["checkin staff"], setup, text)
     assert bot.app is not None and bot.app.failures == []
+
+
+async def writing_a_survey(someone: Person) -> None:
+    await someone.send("/cancel")
+    await someone.send("/newsurvey")
+    await someone.press("✍️ همین‌جا، پرسش به پرسش")
+
+
+async def naming_a_survey_in_english(someone: Person) -> None:
+    await writing_a_survey(someone)
+    await someone.send("نظرسنجی")
+
+
+def writing_a_question(kind: str) -> Setup:
+    async def setup(someone: Person) -> None:
+        await naming_a_survey_in_english(someone)
+        await someone.send("-")
+        await someone.press(kind)
+        await someone.send("پرسش")
+        await someone.send("-")
+
+    setup.__name__ = f"writing_a_question_{kind}"
+    return setup
+
+
+async def typing_when_a_survey_opens(someone: Person) -> None:
+    await writing_a_question("بله یا خیر")(someone)
+    await someone.press("لازم")
+    await someone.press("✔️ همین‌ها: چه کسانی پاسخ دهند؟")
+    await someone.press("همه")
+    await someone.press("🕒 زمانی که می‌نویسم…")
+
+
+@FUZZ
+@given(text=TYPED)
+@pytest.mark.parametrize(
+    "setup",
+    [
+        writing_a_survey,
+        naming_a_survey_in_english,
+        writing_a_question("یک گزینه"),
+        writing_a_question("عدد"),
+        typing_when_a_survey_opens,
+    ],
+    ids=lambda f: f.__name__,
+)
+async def test_staff_writing_a_survey(
+    staff, bot: BotProcess, cast, setup: Setup, text: str
+) -> None:
+    if "survey staff" not in cast:
+        cast["survey staff"] = await staff()
+    await check_every_text_is_answered(cast["survey staff"], setup, text)
+    assert bot.app is not None and bot.app.failures == []
+
+
+@FUZZ
+@given(text=TYPED)
+async def test_residents_answering_a_survey(
+    resident, bot: BotProcess, cast, database_url: str, text: str
+) -> None:
+    if "respondent" not in cast:
+        cast["respondent"] = respondent = await resident("مریم")
+        engine = create_engine(database_url)
+        sessions = session_factory(engine)
+        async with transaction(sessions) as session:
+            many = tuple(
+                Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟"}, required=True)
+                for n in range(60)
+            )
+            draft = await surveys.create_draft(session, Form({"fa": "اعداد"}, many), "bot", None)
+            await surveys.publish(
+                session,
+                draft.id,
+                audience=Audience(AudienceKind.EVERYONE),
+                opens_at=clock.now(),
+                closes_at=clock.now() + timedelta(days=1),
+                anonymous=False,
+                actor_id=None,
+            )
+        await engine.dispose()
+        await eventually(lambda: _invited(respondent))
+        await respondent.press("▶️ شروع")
+    reply = await cast["respondent"].send(text)
+    assert reply.messages, f"no reply to {text[:50]!r}"
+    assert bot.app is not None and bot.app.failures == []
+
+
+async def _invited(someone: Person) -> bool:
+    return any("اعداد" in (m.get("plain_text") or "") for m in await someone.inbox())

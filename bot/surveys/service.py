@@ -1,0 +1,594 @@
+"""Surveys from draft to results: publishing, opening with invitations, answering one question
+at a time (saved as it arrives, resumable from the database alone), one reminder, closing.
+
+Like check-ins, every step the clock takes is guarded by a stored status or time, so running it
+late, twice or after a restart opens, reminds and closes each survey once.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, clock
+from bot.delivery.models import Delivery
+from bot.groups.models import Group, Membership
+from bot.people.audience import Audience, reachable, recipients
+from bot.people.models import Person
+from bot.surveys.form import Form, Kind, Question, Value, value_from_json, value_to_json
+from bot.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyParticipant,
+    SurveyResponse,
+    SurveyStatus,
+)
+
+REMIND_BEFORE_CLOSE = timedelta(hours=24)
+
+
+def form_of(survey: Survey) -> Form:
+    return Form.from_json(survey.form)
+
+
+def invitation_batch(survey_id: int) -> str:
+    return f"survey:{survey_id}:invite"
+
+
+async def create_draft(
+    session: AsyncSession, form: Form, source: str, author_id: int | None
+) -> Survey:
+    survey = Survey(
+        author_id=author_id,
+        form=form.to_json(),
+        source=source,
+        anonymous=False,
+        status=SurveyStatus.DRAFT.value,
+        created_at=clock.now(),
+    )
+    session.add(survey)
+    await session.flush()
+    audit.record(session, author_id, "survey.draft", f"survey:{survey.id}", source=source)
+    return survey
+
+
+async def replace_form(session: AsyncSession, survey_id: int, form: Form) -> Survey | None:
+    """A draft's questions change while it is written; a published survey's never do."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.status != SurveyStatus.DRAFT:
+        return None
+    survey.form = form.to_json()
+    return survey
+
+
+class PublishProblem(StrEnum):
+    NOT_A_DRAFT = "not_a_draft"
+    CLOSES_TOO_SOON = "closes_too_soon"
+
+
+async def publish(
+    session: AsyncSession,
+    survey_id: int,
+    *,
+    audience: Audience,
+    opens_at: datetime,
+    closes_at: datetime,
+    anonymous: bool,
+    actor_id: int | None,
+) -> Survey | PublishProblem:
+    """From draft to scheduled; the clock opens it at opens_at (at once when that has come)."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.status != SurveyStatus.DRAFT:
+        return PublishProblem.NOT_A_DRAFT
+    now = clock.now()
+    opens_at = max(opens_at, now)
+    if closes_at <= opens_at + timedelta(minutes=5):
+        return PublishProblem.CLOSES_TOO_SOON
+    survey.audience = audience.to_json()
+    survey.anonymous = anonymous
+    survey.opens_at, survey.closes_at = opens_at, closes_at
+    survey.remind_at = closes_at - min(REMIND_BEFORE_CLOSE, (closes_at - opens_at) / 2)
+    survey.status = SurveyStatus.SCHEDULED.value
+    audit.record(
+        session,
+        actor_id,
+        "survey.publish",
+        f"survey:{survey_id}",
+        audience=survey.audience,
+        opens_at=opens_at.isoformat(),
+        closes_at=closes_at.isoformat(),
+        anonymous=anonymous,
+    )
+    await session.flush()
+    return survey
+
+
+async def discard(session: AsyncSession, survey_id: int, actor_id: int | None) -> bool:
+    survey = await session.get(Survey, survey_id)
+    if survey is None or survey.status not in (SurveyStatus.DRAFT, SurveyStatus.SCHEDULED):
+        return False
+    await session.delete(survey)
+    audit.record(session, actor_id, "survey.discard", f"survey:{survey_id}")
+    return True
+
+
+@dataclass(frozen=True)
+class Invitee:
+    person_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class Fanout:
+    """A survey and the people one of the clock's steps writes to about it."""
+
+    survey: Survey
+    people: list[Invitee]
+
+
+async def open_due(session: AsyncSession, now: datetime) -> list[Fanout]:
+    """Scheduled surveys whose time has come: opened once, with everyone to invite."""
+    due = (
+        await session.scalars(
+            select(Survey).where(Survey.status == SurveyStatus.SCHEDULED, Survey.opens_at <= now)
+        )
+    ).all()
+    opened = []
+    for survey in due:
+        survey.status, survey.opened_at = SurveyStatus.OPEN.value, now
+        assert survey.audience is not None
+        rows = await session.execute(recipients(Audience.from_json(survey.audience)))
+        people = [Invitee(person_id, telegram_id) for person_id, telegram_id, _lang in rows]
+        survey.invited = len(people)
+        opened.append(Fanout(survey, people))
+    await session.flush()
+    return opened
+
+
+async def reminders_due(session: AsyncSession, now: datetime) -> list[Fanout]:
+    """The one reminder, to those who started and have not finished."""
+    due = (
+        await session.scalars(
+            select(Survey).where(
+                Survey.status == SurveyStatus.OPEN,
+                Survey.remind_at <= now,
+                Survey.reminded_at.is_(None),
+            )
+        )
+    ).all()
+    reminded = []
+    for survey in due:
+        survey.reminded_at = now
+        rows = await session.execute(
+            select(Person.id, Person.telegram_id)
+            .join(SurveyParticipant, SurveyParticipant.person_id == Person.id)
+            .where(
+                SurveyParticipant.survey_id == survey.id,
+                SurveyParticipant.finished.is_(False),
+                reachable(),
+            )
+        )
+        reminded.append(Fanout(survey, [Invitee(pid, tid) for pid, tid in rows]))
+    await session.flush()
+    return reminded
+
+
+async def close_due(session: AsyncSession, now: datetime) -> list[Survey]:
+    """Open surveys past their closing time: closed once; an anonymous one keeps its rates and
+    forgets who took part."""
+    due = (
+        await session.scalars(
+            select(Survey).where(Survey.status == SurveyStatus.OPEN, Survey.closes_at <= now)
+        )
+    ).all()
+    for survey in due:
+        await close(session, survey, now)
+    return list(due)
+
+
+async def close(
+    session: AsyncSession, survey: Survey, now: datetime, actor_id: int | None = None
+) -> None:
+    survey.status, survey.closed_at = SurveyStatus.CLOSED.value, now
+    if survey.anonymous:
+        survey.stats = (await _live_rates(session, survey.id)).to_json()
+        await session.execute(
+            delete(SurveyParticipant).where(SurveyParticipant.survey_id == survey.id)
+        )
+    if actor_id is not None:
+        audit.record(session, actor_id, "survey.close", f"survey:{survey.id}")
+    await session.flush()
+
+
+# Answering
+
+
+class Refusal(StrEnum):
+    NOT_FOUND = "not_found"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    FINISHED = "finished"
+    NOT_INVITED = "not_invited"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where someone is in a survey: what they answered and the question that comes next."""
+
+    survey: Survey
+    form: Form
+    response_id: int
+    answers: dict[str, Value]
+    done: frozenset[str]  # skipped questions and notes read
+    question: Question | None  # None: everything is answered
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(n, of): the current question's number among those that take answers."""
+        answerable = self.form.answerable
+        if self.question is None:
+            return len(answerable), len(answerable)
+        before = self.form.questions[: self.form.questions.index(self.question)]
+        return min(sum(q.answerable for q in before) + 1, len(answerable)), len(answerable)
+
+    @property
+    def can_go_back(self) -> bool:
+        return bool(self.answers) or bool(self.done)
+
+
+async def _status(session: AsyncSession, survey: Survey | None) -> Refusal | None:
+    if survey is None or survey.status == SurveyStatus.DRAFT:
+        return Refusal.NOT_FOUND
+    if survey.status == SurveyStatus.SCHEDULED:
+        return Refusal.NOT_OPEN
+    if survey.status == SurveyStatus.CLOSED or (
+        survey.closes_at is not None and survey.closes_at <= clock.now()
+    ):
+        return Refusal.CLOSED
+    return None
+
+
+async def in_audience(session: AsyncSession, survey: Survey, person_id: int) -> bool:
+    if survey.audience is None:
+        return False
+    query = recipients(Audience.from_json(survey.audience)).where(Person.id == person_id)
+    return await session.scalar(query.with_only_columns(Person.id)) is not None
+
+
+async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
+    """Begin or resume; one response per person."""
+    survey = await session.get(Survey, survey_id)
+    if (refusal := await _status(session, survey)) is not None:
+        return refusal
+    assert survey is not None
+    participant = await session.get(SurveyParticipant, (survey_id, person_id))
+    if participant is not None and participant.finished:
+        return Refusal.FINISHED
+    if participant is None or participant.response_id is None:
+        if participant is None and not await in_audience(session, survey, person_id):
+            return Refusal.NOT_INVITED
+        response = SurveyResponse(
+            survey_id=survey_id,
+            person_id=None if survey.anonymous else person_id,
+            finished=False,
+            started_at=None if survey.anonymous else clock.now(),
+        )
+        session.add(response)
+        await session.flush()
+        if participant is None:
+            participant = SurveyParticipant(survey_id=survey_id, person_id=person_id)
+            session.add(participant)
+        participant.response_id, participant.finished = response.id, False
+        await session.flush()
+    assert participant.response_id is not None
+    return await _progress(session, survey, participant.response_id)
+
+
+async def current(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
+    """Someone's progress in a survey they have started (nothing is created)."""
+    survey = await session.get(Survey, survey_id)
+    if (refusal := await _status(session, survey)) is not None:
+        return refusal
+    assert survey is not None
+    participant = await session.get(SurveyParticipant, (survey_id, person_id))
+    if participant is None:
+        return Refusal.NOT_INVITED
+    if participant.finished or participant.response_id is None:
+        return Refusal.FINISHED
+    return await _progress(session, survey, participant.response_id)
+
+
+async def _progress(session: AsyncSession, survey: Survey, response_id: int) -> Progress:
+    form = form_of(survey)
+    answers: dict[str, Value] = {}
+    done: set[str] = set()
+    for name, value in await session.execute(
+        select(SurveyAnswer.question, SurveyAnswer.value).where(
+            SurveyAnswer.response_id == response_id
+        )
+    ):
+        if value is None:
+            done.add(name)
+        else:
+            try:
+                answers[name] = value_from_json(form.question(name), value)
+            except KeyError:
+                continue
+    return Progress(
+        survey,
+        form,
+        response_id,
+        answers,
+        frozenset(done),
+        form.next_question(answers, done),
+    )
+
+
+async def save(
+    session: AsyncSession, progress: Progress, person_id: int, value: Value | None
+) -> Progress:
+    """Stores the answer to the current question (None: skipped, or a note read) and moves on;
+    the response is finished when nothing is left."""
+    question = progress.question
+    assert question is not None
+    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stored = None if value is None else value_to_json(value)
+    answered_at = None if progress.survey.anonymous else clock.now()
+    await session.execute(
+        insert(SurveyAnswer)
+        .values(
+            response_id=progress.response_id,
+            question=question.name,
+            position=progress.form.questions.index(question),
+            value=stored,
+            answered_at=answered_at,
+        )
+        .on_conflict_do_update(
+            index_elements=["response_id", "question"],
+            set_={"value": stored, "answered_at": answered_at},
+        )
+    )
+    following = await _progress(session, progress.survey, progress.response_id)
+    if following.question is None:
+        await _finish(session, progress, person_id)
+    return following
+
+
+async def _finish(session: AsyncSession, progress: Progress, person_id: int) -> None:
+    anonymous = progress.survey.anonymous
+    await session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.id == progress.response_id)
+        .values(finished=True, finished_at=None if anonymous else clock.now())
+    )
+    await session.execute(
+        update(SurveyParticipant)
+        .where(
+            SurveyParticipant.survey_id == progress.survey.id,
+            SurveyParticipant.person_id == person_id,
+        )
+        .values(finished=True, **({"response_id": None} if anonymous else {}))
+    )
+
+
+async def back(session: AsyncSession, progress: Progress) -> Progress:
+    """Undo the answer before the current question, which is then asked again."""
+    now_at = (
+        progress.form.questions.index(progress.question)
+        if progress.question is not None
+        else len(progress.form.questions)
+    )
+    previous = await session.scalar(
+        select(SurveyAnswer.question)
+        .where(SurveyAnswer.response_id == progress.response_id, SurveyAnswer.position < now_at)
+        .order_by(SurveyAnswer.position.desc())
+        .limit(1)
+    )
+    if previous is not None:
+        await session.execute(
+            delete(SurveyAnswer).where(
+                SurveyAnswer.response_id == progress.response_id,
+                SurveyAnswer.question == previous,
+            )
+        )
+    return await _progress(session, progress.survey, progress.response_id)
+
+
+async def open_for(session: AsyncSession, person_id: int) -> list[tuple[Survey, bool]]:
+    """Open surveys this person may answer and has not finished: (survey, started)."""
+    surveys = (
+        await session.scalars(
+            select(Survey)
+            .where(Survey.status == SurveyStatus.OPEN, Survey.closes_at > clock.now())
+            .order_by(Survey.closes_at)
+        )
+    ).all()
+    mine = []
+    for survey in surveys:
+        participant = await session.get(SurveyParticipant, (survey.id, person_id))
+        if participant is not None and participant.finished:
+            continue
+        if participant is not None or await in_audience(session, survey, person_id):
+            mine.append((survey, participant is not None))
+    return mine
+
+
+async def surveys_for_staff(session: AsyncSession, limit: int = 20) -> list[Survey]:
+    return list(
+        (
+            await session.scalars(
+                select(Survey)
+                .where(Survey.status != SurveyStatus.DRAFT)
+                .order_by(Survey.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+# Results
+
+
+@dataclass
+class Rates:
+    """Response rates: (responded, invited) overall, per area and per working group."""
+
+    total: tuple[int, int] = (0, 0)
+    areas: dict[str, tuple[int, int]] = field(default_factory=dict)
+    groups: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": list(self.total),
+            "areas": {k: list(v) for k, v in self.areas.items()},
+            "groups": {str(k): list(v) for k, v in self.groups.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Rates:
+        return cls(
+            tuple(data["total"]),  # type: ignore[arg-type]
+            {k: tuple(v) for k, v in data["areas"].items()},  # type: ignore[misc]
+            {int(k): tuple(v) for k, v in data["groups"].items()},  # type: ignore[misc]
+        )
+
+
+async def rates(session: AsyncSession, survey: Survey) -> Rates:
+    if survey.stats is not None:
+        return Rates.from_json(survey.stats)
+    return await _live_rates(session, survey.id)
+
+
+async def _live_rates(session: AsyncSession, survey_id: int) -> Rates:
+    """Everyone invited or taking part is counted once; answering counts when finished."""
+    invited = set(
+        await session.scalars(
+            select(Delivery.person_id).where(
+                Delivery.batch == invitation_batch(survey_id), Delivery.person_id.is_not(None)
+            )
+        )
+    )
+    finished: set[int] = set()
+    for person_id, done in await session.execute(
+        select(SurveyParticipant.person_id, SurveyParticipant.finished).where(
+            SurveyParticipant.survey_id == survey_id
+        )
+    ):
+        invited.add(person_id)
+        if done:
+            finished.add(person_id)
+    result = Rates(total=(len(finished), len(invited)))
+    areas: dict[str, list[int]] = {}
+    for person_id, area in await session.execute(
+        select(Person.id, Person.area).where(Person.id.in_(invited), Person.area.is_not(None))
+    ):
+        counts = areas.setdefault(area, [0, 0])
+        counts[0] += person_id in finished
+        counts[1] += 1
+    groups: dict[int, list[int]] = {}
+    for person_id, group_id in await session.execute(
+        select(Membership.person_id, Membership.group_id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Membership.person_id.in_(invited))
+    ):
+        counts = groups.setdefault(group_id, [0, 0])
+        counts[0] += person_id in finished
+        counts[1] += 1
+    result.areas = {area: (c[0], c[1]) for area, c in sorted(areas.items())}
+    result.groups = {group: (c[0], c[1]) for group, c in sorted(groups.items())}
+    return result
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    answered: int  # responses that answered it
+    counts: dict[str, int]  # choice name (or scale point) → how many chose it
+    numbers: list[Decimal]  # number and scale answers
+    texts: list[str]
+
+    @property
+    def mean(self) -> Decimal | None:
+        return Decimal(sum(self.numbers)) / len(self.numbers) if self.numbers else None
+
+    @property
+    def median(self) -> Decimal | None:
+        return statistics.median(self.numbers) if self.numbers else None
+
+
+@dataclass(frozen=True)
+class Results:
+    survey: Survey
+    form: Form
+    finished: int
+    partial: int
+    questions: list[QuestionResult]
+
+
+async def results(session: AsyncSession, survey: Survey) -> Results:
+    """Every answer given (finished responses and those still part-way), per question."""
+    form = form_of(survey)
+    responses = dict(
+        (
+            await session.execute(
+                select(SurveyResponse.id, SurveyResponse.finished).where(
+                    SurveyResponse.survey_id == survey.id
+                )
+            )
+        ).all()
+    )
+    values: dict[str, list[Value]] = {q.name: [] for q in form.questions}
+    rows = await session.stream(
+        select(SurveyAnswer.question, SurveyAnswer.value)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.value.is_not(None))
+    )
+    async for name, stored in rows:
+        if name in values:
+            values[name].append(value_from_json(form.question(name), stored))
+    finished = sum(1 for done in responses.values() if done)
+    return Results(
+        survey,
+        form,
+        finished,
+        len(responses) - finished,
+        [_tally(question, values[question.name]) for question in form.answerable],
+    )
+
+
+def _tally(question: Question, values: Iterable[Value]) -> QuestionResult:
+    counts: Counter[str] = Counter()
+    numbers: list[Decimal] = []
+    texts: list[str] = []
+    answered = 0
+    for value in values:
+        answered += 1
+        if question.kind is Kind.MULTIPLE:
+            counts.update(value)  # type: ignore[arg-type]
+        elif question.kind in (Kind.SINGLE, Kind.YES_NO):
+            counts[str(value)] += 1
+        elif question.kind is Kind.SCALE:
+            numbers.append(value)  # type: ignore[arg-type]
+            counts[str(value)] += 1
+        elif question.kind is Kind.NUMBER:
+            numbers.append(value)  # type: ignore[arg-type]
+        else:
+            texts.append(str(value))
+    if question.kind is Kind.SCALE:
+        assert question.minimum is not None and question.maximum is not None
+        points = range(int(question.minimum), int(question.maximum) + 1)
+        counts = Counter({str(point): counts.get(str(point), 0) for point in points})
+    elif question.options:
+        counts = Counter({c.name: counts.get(c.name, 0) for c in question.options})
+    return QuestionResult(question, answered, dict(counts), numbers, texts)

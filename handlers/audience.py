@@ -1,0 +1,185 @@
+"""Choosing who receives something (an announcement, a survey): one picker for every feature.
+
+A feature asks with `ask(message, state, purpose)` and registers what follows with
+`@chosen(purpose)`; the picker keeps its choices in the conversation state, so it survives a
+restart like any other step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.groups import service as groups
+from bot.groups.models import GroupKind
+from bot.people import audience as audiences
+from bot.people.audience import Audience, AudienceKind
+from bot.people.models import Role
+from bot.telegram.guards import Onboarded, RequireRole
+
+router = Router(name="audience")
+router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.callback_query.middleware(RequireRole(Role.STAFF))
+
+Then = Callable[[Message, FSMContext, AsyncSession, Audience], Awaitable[None]]
+_NEXT: dict[str, Then] = {}
+
+
+class Choosing(StatesGroup):
+    audience = State()
+
+
+class Pick(CallbackData, prefix="aud"):
+    action: str  # kind, pick, done
+    value: str = ""
+
+
+def chosen(purpose: str) -> Callable[[Then], Then]:
+    """Registers the step that follows once an audience is chosen for `purpose`."""
+
+    def register(then: Then) -> Then:
+        _NEXT[purpose] = then
+        return then
+
+    return register
+
+
+def _button(builder: InlineKeyboardBuilder, text: str, action: str, value: str = "") -> None:
+    builder.button(text=text, callback_data=Pick(action=action, value=value))
+
+
+async def ask(message: Message, state: FSMContext, purpose: str, question: str) -> None:
+    await state.set_state(Choosing.audience)
+    await state.update_data({"audience_for": purpose})
+    builder = InlineKeyboardBuilder()
+    _button(builder, _("Everyone"), "kind", AudienceKind.EVERYONE)
+    _button(builder, _("Residents"), "kind", AudienceKind.RESIDENTS)
+    _button(builder, _("Steering committee"), "kind", AudienceKind.COMMITTEE)
+    _button(builder, _("Working groups…"), "kind", AudienceKind.GROUPS)
+    _button(builder, _("Residents of some areas…"), "kind", AudienceKind.AREAS)
+    _button(builder, _("Residents with some tags…"), "kind", AudienceKind.TAGS)
+    builder.adjust(2)
+    await message.answer(question, reply_markup=builder.as_markup())
+
+
+async def _choices(session: AsyncSession, kind: AudienceKind, language: str) -> list[list[str]]:
+    """[value, label] pairs a staff member picks from for a targeted audience."""
+    if kind is AudienceKind.GROUPS:
+        return [
+            [str(s.group.id), s.group.name(language)]
+            for s in await groups.summaries(session)
+            if s.group.kind == GroupKind.WORKING_GROUP
+        ]
+    if kind is AudienceKind.AREAS:
+        return [[area, area] for area in await audiences.known_areas(session)]
+    return [[tag, tag] for tag in await audiences.known_tags(session)]
+
+
+def _picker(data: dict[str, Any]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    picked = set(data.get("picked", []))
+    for index, (_value, label) in enumerate(data["choices"]):
+        mark = "☑" if index in picked else "☐"
+        _button(builder, f"{mark} {label[:40]}", "pick", str(index))
+    _button(builder, _("Done"), "done")
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def _then(
+    message: Message, state: FSMContext, session: AsyncSession, audience: Audience
+) -> None:
+    then = _NEXT[(await state.get_data())["audience_for"]]
+    await state.update_data({"choices": None, "picked": None, "kind": None})
+    await then(message, state, session, audience)
+
+
+@router.callback_query(Choosing.audience, Pick.filter(F.action == "kind"))
+async def kind_chosen(
+    query: CallbackQuery,
+    callback_data: Pick,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    language: str,
+) -> None:
+    try:
+        kind = AudienceKind(callback_data.value)
+    except ValueError:
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    if kind in (AudienceKind.EVERYONE, AudienceKind.RESIDENTS, AudienceKind.COMMITTEE):
+        await query.answer()
+        await _then(message, state, session, Audience(kind))
+        return
+    choices = await _choices(session, kind, language)
+    if not choices:
+        await query.answer(
+            {
+                AudienceKind.GROUPS: _("There are no working groups yet."),
+                AudienceKind.AREAS: _("No resident has an area yet."),
+                AudienceKind.TAGS: _("No resident has a tag yet."),
+            }[kind],
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await state.update_data({"kind": kind.value, "choices": choices, "picked": []})
+    await message.edit_text(
+        _("Choose one or more, then press «Done»."), reply_markup=_picker(await state.get_data())
+    )
+
+
+@router.callback_query(Choosing.audience, Pick.filter(F.action == "pick"))
+async def toggle_choice(
+    query: CallbackQuery, callback_data: Pick, message: Message, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    if (
+        not data.get("choices")
+        or not callback_data.value.isdigit()
+        or int(callback_data.value) >= len(data["choices"])
+    ):
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    picked = set(data.get("picked") or []) ^ {int(callback_data.value)}
+    data = await state.update_data({"picked": sorted(picked)})
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=_picker(data))
+
+
+@router.callback_query(Choosing.audience, Pick.filter(F.action == "done"))
+async def choices_done(
+    query: CallbackQuery, message: Message, state: FSMContext, session: AsyncSession
+) -> None:
+    data = await state.get_data()
+    if not data.get("choices"):
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    values = [data["choices"][index][0] for index in data.get("picked") or []]
+    if not values:
+        await query.answer(_("Choose at least one."), show_alert=True)
+        return
+    await query.answer()
+    kind = AudienceKind(data["kind"])
+    audience = Audience(
+        kind,
+        group_ids=tuple(int(v) for v in values) if kind is AudienceKind.GROUPS else (),
+        areas=tuple(values) if kind is AudienceKind.AREAS else (),
+        tags=tuple(values) if kind is AudienceKind.TAGS else (),
+    )
+    await _then(message, state, session, audience)
+
+
+@router.callback_query(Pick.filter())
+async def stale(query: CallbackQuery) -> None:
+    await query.answer(_("This button has expired."), show_alert=True)
