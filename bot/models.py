@@ -7,6 +7,7 @@ from bot.conversations import ConversationState
 from bot.db import Base
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
+from bot.meetings.models import Meeting, MeetingInvitee
 from bot.people.models import Person, PersonRole, PersonTag
 from bot.polls.models import PollVote, QuickPoll
 from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
@@ -22,6 +23,8 @@ __all__ = [
     "ConversationState",
     "Delivery",
     "Group",
+    "Meeting",
+    "MeetingInvitee",
     "Membership",
     "Person",
     "PersonRole",

@@ -19,6 +19,7 @@ from handlers import (
     groups,
     help,
     leave,
+    meetings,
     onboarding,
     polls,
     staff,
@@ -44,6 +45,8 @@ FEATURES = (
     survey_admin.router,
     polls.router,
     polls.votes,
+    meetings.staff_router,
+    meetings.router,
     checkins.router,
     surveys.router,
     fallback.router,
@@ -68,4 +71,5 @@ def periodic_jobs(hamgam: Hamgam) -> list[tuple[str, Callable[[], Awaitable[None
         ("checkins", checkins.CheckinClock(hamgam).run, 1.0),
         ("surveys", surveys.SurveyClock(hamgam).run, 1.0),
         ("polls", polls.PollClock(hamgam).run, 1.0),
+        ("meetings", meetings.MeetingClock(hamgam).run, 1.0),
     ]

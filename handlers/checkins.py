@@ -283,6 +283,7 @@ class CheckinClock:
             Content(text=in_each_language(render)),
             person_id=reminder.recipient.person_id,
             batch=f"checkin:{reminder.round.id}",
+            expires_at=closes,  # a reminder for a closed round would mislead
         )
 
     async def _summaries(self, session: AsyncSession, summary: RoundSummary) -> list[Outgoing]:

@@ -524,4 +524,5 @@ class SurveyClock:
             content,
             person_id=invitee.person_id,
             batch=batch,
+            expires_at=survey.closes_at,
         )

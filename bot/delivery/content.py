@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +17,8 @@ class Media:
     file_id: str | None = None  # a file Telegram already has
     path: str | None = None  # a local file, uploaded once and then sent by its file_id
     file_name: str | None = None
+    # Small files made for the reader (a calendar file): language → base64 of the bytes.
+    data: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Rendered:
     poll_question: str = ""
     poll_options: list[str] = field(default_factory=list)
     poll_multiple: bool = False
+    attachment: bytes | None = None  # Media.data in the reader's language
 
 
 POLL_QUESTION_MAX, POLL_OPTION_MAX = 300, 100  # Telegram's limits
@@ -101,7 +105,10 @@ def render(content: Content, language: str) -> Rendered:
         for row in content.buttons
     ]
     if content.poll is None:
-        return Rendered(text, buttons)
+        attachment = None
+        if content.media is not None and content.media.data:
+            attachment = base64.b64decode(pick(content.media.data, language))
+        return Rendered(text, buttons, attachment=attachment)
     poll = content.poll
     if both:
         question = _both(poll.question, POLL_QUESTION_MAX)

@@ -46,6 +46,8 @@ class Delivery(Base):
     language: Mapped[str | None] = mapped_column(String(4))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Not sent at all once this has passed (a reminder for a meeting that has begun).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))

@@ -27,6 +27,7 @@ class Outgoing:
     person_id: int | None = None
     batch: str | None = None
     language: str | None = None
+    expires_at: datetime | None = None
 
 
 async def enqueue(session: AsyncSession, items: list[Outgoing]) -> int:
@@ -47,6 +48,7 @@ async def enqueue(session: AsyncSession, items: list[Outgoing]) -> int:
             "language": item.language,
             "content": item.content.to_json(),
             "due_at": item.due_at or now,
+            "expires_at": item.expires_at,
             "status": DeliveryStatus.PENDING.value,
             "attempts": 0,
             "created_at": now,
@@ -93,6 +95,7 @@ async def claim(
                 Delivery.language,
                 Delivery.attempts,
                 Delivery.person_id,
+                Delivery.expires_at,
                 Person.language,
                 Person.opted_out_at.is_not(None)
                 | Person.unreachable_at.is_not(None)
@@ -106,11 +109,24 @@ async def claim(
     ).all()
     claimed: list[Claimed] = []
     skipped: list[int] = []
+    expired: list[int] = []
     later: dict[int, datetime] = {}
     taken: set[int] = set()
-    for row_id, chat_id, content, language, attempts, person_id, person_language, gone in rows:
+    for (
+        row_id,
+        chat_id,
+        content,
+        language,
+        attempts,
+        person_id,
+        expires,
+        person_language,
+        gone,
+    ) in rows:
         if gone:
             skipped.append(row_id)
+        elif expires is not None and expires <= now:
+            expired.append(row_id)
         elif chat_id in busy_until or chat_id in taken:
             later[row_id] = busy_until.get(chat_id) or now + timedelta(seconds=1)
         else:
@@ -136,6 +152,12 @@ async def claim(
             update(Delivery)
             .where(Delivery.id.in_(skipped))
             .values(status=DeliveryStatus.SKIPPED, finished_at=now)
+        )
+    if expired:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(expired))
+            .values(status=DeliveryStatus.SKIPPED, finished_at=now, last_error="expired")
         )
     if later:
         await session.execute(

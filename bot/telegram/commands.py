@@ -31,6 +31,7 @@ EVERYONE: list[tuple[str, str]] = [
     ("stop", N_("Stop receiving messages")),
     ("mycheckins", N_("My check-ins and answers")),
     ("surveys", N_("Open surveys for me")),
+    ("meetings", N_("My meetings")),
     ("forget", N_("Delete my data")),
 ]
 STAFF: list[tuple[str, str]] = [
@@ -42,6 +43,7 @@ STAFF: list[tuple[str, str]] = [
     ("checkins", N_("Check-ins and participation")),
     ("newsurvey", N_("Make a survey")),
     ("results", N_("Survey results")),
+    ("newmeeting", N_("Invite to a meeting")),
     ("poll", N_("Post a quick poll")),
     ("polls", N_("Quick polls and their votes")),
     ("cancel", N_("Cancel what I am doing")),

@@ -23,6 +23,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -272,7 +273,9 @@ class Sender:
         if media is None:
             return await self.bot.send_message(chat_id, text, reply_markup=markup)
         file: str | InputFile
-        if media.file_id:
+        if rendered.attachment is not None:
+            file = BufferedInputFile(rendered.attachment, filename=media.file_name or "file")
+        elif media.file_id:
             file = media.file_id
         elif media.path and media.path in self._uploaded:
             file = self._uploaded[media.path]

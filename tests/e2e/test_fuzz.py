@@ -13,6 +13,7 @@ from bot import clock
 from bot.checkins.questions import Kind as CheckinKind
 from bot.checkins.questions import Question as CheckinQuestion
 from bot.db import create_engine, session_factory, transaction
+from bot.groups.models import Group, GroupKind
 from bot.people.audience import Audience, AudienceKind
 from bot.surveys import service as surveys
 from bot.surveys.form import Form, Kind, Question
@@ -330,3 +331,46 @@ async def test_residents_answering_a_survey(
 
 async def _invited(someone: Person) -> bool:
     return any("اعداد" in (m.get("plain_text") or "") for m in await someone.inbox())
+
+
+def planning_a_meeting(*typed: str) -> Setup:
+    async def setup(someone: Person) -> None:
+        await someone.send("/cancel")
+        await someone.send("/newmeeting")
+        await someone.press("☐ کارگروه سبز")
+        await someone.press("تمام")
+        for text in typed:
+            await someone.send(text)
+
+    setup.__name__ = f"planning_a_meeting_{len(typed)}"
+    return setup
+
+
+async def typing_where_a_meeting_is(someone: Person) -> None:
+    await planning_a_meeting("جلسه", "-", "-", "-", "۱۴۲۰/۰۱/۱۰ ۱۸:۰۰")(someone)
+    await someone.press("۶۰ دقیقه")
+
+
+@FUZZ
+@given(text=TYPED)
+@pytest.mark.parametrize(
+    "setup",
+    [
+        planning_a_meeting(),
+        planning_a_meeting("جلسه", "-"),
+        planning_a_meeting("جلسه", "-", "-", "-"),
+        typing_where_a_meeting_is,
+    ],
+    ids=lambda f: f.__name__,
+)
+async def test_staff_planning_a_meeting(
+    staff, bot: BotProcess, cast, database_url: str, setup: Setup, text: str
+) -> None:
+    if "meeting staff" not in cast:
+        cast["meeting staff"] = await staff()
+        engine = create_engine(database_url)
+        async with transaction(session_factory(engine)) as session:
+            session.add(Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green"))
+        await engine.dispose()
+    await check_every_text_is_answered(cast["meeting staff"], setup, text)
+    assert bot.app is not None and bot.app.failures == []
