@@ -7,6 +7,7 @@ from bot.conversations import ConversationState
 from bot.db import Base
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
+from bot.indicators.models import Indicator, IndicatorValue
 from bot.meetings.models import Meeting, MeetingInvitee
 from bot.people.models import Person, PersonRole, PersonTag
 from bot.polls.models import PollVote, QuickPoll
@@ -23,6 +24,8 @@ __all__ = [
     "ConversationState",
     "Delivery",
     "Group",
+    "Indicator",
+    "IndicatorValue",
     "Meeting",
     "MeetingInvitee",
     "Membership",

@@ -56,6 +56,23 @@ def day(value: date | datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
     return format_date(value, "d MMM y", locale="en")
 
 
+SEASONS = {
+    "fa": ("بهار", "تابستان", "پاییز", "زمستان"),
+    "en": ("Spring", "Summer", "Autumn", "Winter"),
+}
+
+
+def period(start: date, season: bool, language: str) -> str:
+    """A Jalali month («آذر ۱۴۰۵», «Azar 1405») or season («پاییز ۱۴۰۵», «Autumn 1405»): the
+    initiative reports by the Persian calendar in both languages."""
+    jalali = JalaliDate(start)
+    if season:
+        name = SEASONS["fa" if language == "fa" else "en"][(jalali.month - 1) // 3]
+    else:
+        name = jalali.strftime("%B", locale="fa" if language == "fa" else "en")
+    return localize_digits(f"{name} {jalali.year}", language)
+
+
 def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
     """A date and time: «جمعه ۶ آذر ۱۴۰۵، ساعت ۱۴:۳۰» in fa, «Fri 27 Nov 2026, 14:30» in en."""
     local = _local(value, tz)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
@@ -202,3 +203,12 @@ async def describe(
     )
     await session.flush()
     return person
+
+
+async def names_of(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names by person id (people who used /forget have none)."""
+    wanted = {person_id for person_id in ids if person_id is not None}
+    rows = await session.execute(
+        select(Person.id, Person.display_name).where(Person.id.in_(wanted))
+    )
+    return {person_id: name or "—" for person_id, name in rows}

@@ -32,6 +32,8 @@ EVERYONE: list[tuple[str, str]] = [
     ("mycheckins", N_("My check-ins and answers")),
     ("surveys", N_("Open surveys for me")),
     ("meetings", N_("My meetings")),
+    ("progress", N_("Progress on our shared indicators")),
+    ("report_value", N_("Report an indicator's value")),
     ("forget", N_("Delete my data")),
 ]
 STAFF: list[tuple[str, str]] = [
@@ -44,6 +46,7 @@ STAFF: list[tuple[str, str]] = [
     ("newsurvey", N_("Make a survey")),
     ("results", N_("Survey results")),
     ("newmeeting", N_("Invite to a meeting")),
+    ("newindicator", N_("Define a shared indicator")),
     ("poll", N_("Post a quick poll")),
     ("polls", N_("Quick polls and their votes")),
     ("cancel", N_("Cancel what I am doing")),
