@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import checkins, delivery
+from bench import answers, checkins, delivery
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -75,7 +75,12 @@ async def measure(workdir: Path) -> dict[str, float]:
     }
 
 
-PARTS = {"startup": measure, "delivery": delivery.measure, "checkins": checkins.measure}
+PARTS = {
+    "startup": measure,
+    "delivery": delivery.measure,
+    "checkins": checkins.measure,
+    "answers": answers.measure,
+}
 
 
 async def measure_parts(names: list[str], workdir: Path) -> dict[str, float]:

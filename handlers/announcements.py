@@ -34,13 +34,14 @@ from bot.people import audience as audiences
 from bot.people.audience import Audience
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import Attachment, PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="announcements")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 log = logging.getLogger(__name__)
@@ -78,9 +79,7 @@ async def start(message: Message, state: FSMContext) -> None:
     await message.answer(_("📣 <b>New announcement</b>\nSend the text in Persian."))
 
 
-@router.message(
-    StateFilter(AnnounceForm.text_fa, AnnounceForm.text_en), F.text, ~F.text.startswith("/")
-)
+@router.message(StateFilter(AnnounceForm.text_fa, AnnounceForm.text_en), Typed())
 async def text(message: Message, state: FSMContext, raw_state: str) -> None:
     try:
         cleaned = announcements.clean_text(message.text or "", with_media=False)
@@ -101,7 +100,7 @@ async def text(message: Message, state: FSMContext, raw_state: str) -> None:
     )
 
 
-@router.callback_query(AnnounceForm.text_en, Announce.filter(F.action == "skip_en"))
+@router.callback_query(StateFilter(AnnounceForm.text_en), Announce.filter(F.action == "skip_en"))
 async def skip_english(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     await query.answer()
     await state.update_data({"text_en": None})
@@ -118,7 +117,7 @@ async def ask_media(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(AnnounceForm.media, F.photo | F.document)
+@router.message(StateFilter(AnnounceForm.media), Attachment())
 async def media(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
     try:
@@ -141,12 +140,12 @@ async def media(message: Message, state: FSMContext, session: AsyncSession) -> N
     await ask_audience(message, state)
 
 
-@router.message(AnnounceForm.media)
+@router.message(StateFilter(AnnounceForm.media))
 async def media_expected(message: Message) -> None:
     await message.answer(_("Please send a photo or a document, or press «No attachment»."))
 
 
-@router.callback_query(AnnounceForm.media, Announce.filter(F.action == "no_media"))
+@router.callback_query(StateFilter(AnnounceForm.media), Announce.filter(F.action == "no_media"))
 async def no_media(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     await query.answer()
     await state.update_data({"media": None})
@@ -207,7 +206,7 @@ async def review(
     )
 
 
-@router.callback_query(AnnounceForm.review, Announce.filter(F.action == "pin"))
+@router.callback_query(StateFilter(AnnounceForm.review), Announce.filter(F.action == "pin"))
 async def toggle_pin(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     data = await state.update_data({"pin": not data.get("pin")})
@@ -215,7 +214,7 @@ async def toggle_pin(query: CallbackQuery, message: Message, state: FSMContext) 
     await message.edit_reply_markup(reply_markup=_review_keyboard(bool(data["pin"])))
 
 
-@router.callback_query(AnnounceForm.review, Announce.filter(F.action == "discard"))
+@router.callback_query(StateFilter(AnnounceForm.review), Announce.filter(F.action == "discard"))
 async def discard(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     await query.answer()
     await state.clear()
@@ -237,7 +236,7 @@ async def _create(
     )
 
 
-@router.callback_query(AnnounceForm.review, Announce.filter(F.action == "send"))
+@router.callback_query(StateFilter(AnnounceForm.review), Announce.filter(F.action == "send"))
 async def send_now(
     query: CallbackQuery,
     message: Message,
@@ -257,7 +256,7 @@ async def send_now(
     hamgam.nudge()
 
 
-@router.callback_query(AnnounceForm.review, Announce.filter(F.action == "schedule"))
+@router.callback_query(StateFilter(AnnounceForm.review), Announce.filter(F.action == "schedule"))
 async def ask_schedule(query: CallbackQuery, message: Message, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(AnnounceForm.schedule)
@@ -273,7 +272,7 @@ async def ask_schedule(query: CallbackQuery, message: Message, state: FSMContext
     )
 
 
-@router.message(AnnounceForm.schedule, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(AnnounceForm.schedule), Typed())
 async def schedule(
     message: Message,
     state: FSMContext,

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,10 +25,11 @@ from bot.groups.models import GroupKind
 from bot.people import audience as audiences
 from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Role
+from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
 
 router = Router(name="audience")
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
 Then = Callable[[Message, FSMContext, AsyncSession, Audience], Awaitable[None]]
@@ -103,7 +105,7 @@ async def _then(
     await then(message, state, session, audience)
 
 
-@router.callback_query(Choosing.audience, Pick.filter(F.action == "kind"))
+@router.callback_query(StateFilter(Choosing.audience), Pick.filter(F.action == "kind"))
 async def kind_chosen(
     query: CallbackQuery,
     callback_data: Pick,
@@ -139,7 +141,7 @@ async def kind_chosen(
     )
 
 
-@router.callback_query(Choosing.audience, Pick.filter(F.action == "pick"))
+@router.callback_query(StateFilter(Choosing.audience), Pick.filter(F.action == "pick"))
 async def toggle_choice(
     query: CallbackQuery, callback_data: Pick, message: Message, state: FSMContext
 ) -> None:
@@ -157,7 +159,7 @@ async def toggle_choice(
     await message.edit_reply_markup(reply_markup=_picker(data))
 
 
-@router.callback_query(Choosing.audience, Pick.filter(F.action == "done"))
+@router.callback_query(StateFilter(Choosing.audience), Pick.filter(F.action == "done"))
 async def choices_done(
     query: CallbackQuery, message: Message, state: FSMContext, session: AsyncSession
 ) -> None:

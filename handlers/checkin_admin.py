@@ -10,7 +10,7 @@ from decimal import Decimal
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -38,12 +38,13 @@ from bot.i18n.normalize import MomentError, normalize_text, parse_day, parse_dec
 from bot.i18n.normalize import parse_time as read_time
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import current_language, number
 
 router = Router(name="checkins.staff")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -423,7 +424,7 @@ async def _typed_time(message: Message) -> time | None:
         return None
 
 
-@router.message(NewCheckin.time, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(NewCheckin.time), Typed())
 async def create_checkin(
     message: Message, state: FSMContext, session: AsyncSession, person: Person, hamgam: Hamgam
 ) -> None:
@@ -574,7 +575,7 @@ async def ask_month_day(
     )
 
 
-@router.message(EditCheckin.month_day, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.month_day), Typed())
 async def month_day_typed(message: Message, state: FSMContext, session: AsyncSession) -> None:
     if (checkin := await _editing(state, session, message)) is None:
         return
@@ -633,7 +634,7 @@ async def ask_new_time(
     await _ask(state, message, checkin, EditCheckin.time, _time_question())
 
 
-@router.message(EditCheckin.time, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.time), Typed())
 async def time_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -704,7 +705,7 @@ async def zone_chosen(
     )
 
 
-@router.message(EditCheckin.timezone, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.timezone), Typed())
 async def zone_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -776,7 +777,7 @@ async def ask_window_time(
     )
 
 
-@router.message(EditCheckin.window_time, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.window_time), Typed())
 async def window_time_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -845,7 +846,7 @@ def read_hours(typed: str) -> list[Decimal] | None:
     return sorted(hour for hour in hours if hour is not None)
 
 
-@router.message(EditCheckin.reminders, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.reminders), Typed())
 async def reminders_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -961,7 +962,7 @@ async def ask_skip_date(
     )
 
 
-@router.message(EditCheckin.skip_date, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.skip_date), Typed())
 async def skip_date_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -1119,7 +1120,7 @@ async def _too_long(message: Message, limit: int) -> None:
     )
 
 
-@router.message(EditCheckin.question_fa, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.question_fa), Typed())
 async def question_fa_typed(message: Message, state: FSMContext, session: AsyncSession) -> None:
     if await _editing(state, session, message) is None:
         return
@@ -1136,7 +1137,7 @@ async def question_fa_typed(message: Message, state: FSMContext, session: AsyncS
     )
 
 
-@router.message(EditCheckin.question_en, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.question_en), Typed())
 async def question_en_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
@@ -1186,7 +1187,7 @@ def read_choices(typed: str) -> list[dict[str, str]] | None:
     return choices if 2 <= len(choices) <= MAX_CHOICES else None
 
 
-@router.message(EditCheckin.choices, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(EditCheckin.choices), Typed())
 async def choices_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:

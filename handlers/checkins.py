@@ -34,12 +34,13 @@ from bot.i18n import format as fmt
 from bot.people.audience import reachable
 from bot.people.models import Person, PersonRole, Role
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="checkins")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 
 
 class CheckinButton(CallbackData, prefix="chk"):
@@ -128,7 +129,7 @@ async def _waiting_for_answer(
     return {"pending": pending} if pending else False
 
 
-@router.message(~F.text.startswith("/"), _waiting_for_answer)
+@router.message(Typed(), _waiting_for_answer)
 async def answer(message: Message, session: AsyncSession, person: Person, pending: Pending) -> None:
     question = checkins.questions_of(pending.round)[pending.index]
     try:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.people.models import Role
+from bot.telegram.filters import PrivateChat
 from handlers.menu import menu_keyboard
 
 router = Router(name="common")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 
 @router.message(Command("cancel"))

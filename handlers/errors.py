@@ -9,6 +9,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import OperationalError
 
 from bot.db import transaction
 from bot.i18n import language_from_code
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 async def unexpected_error(
     event: ErrorEvent, hamgam: Hamgam, event_from_user: User | None = None
 ) -> None:
+    if isinstance(event.exception, OperationalError):
+        # The database could not take the update (locked too long, or gone for a moment).
+        # Apologising would acknowledge the update and lose it; failing instead makes Telegram
+        # deliver it again (webhook), and nothing of it was stored.
+        log.warning(
+            "Database unavailable for update %s: %s", event.update.update_id, event.exception
+        )
+        raise event.exception
     if isinstance(event.exception, TelegramForbiddenError):
         # The person blocked the bot while we were answering: nothing more can reach them.
         await _mark_unreachable(hamgam, event_from_user)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.people.models import Person, Role
 from bot.people.service import OnboardingStep, onboarding_step
+from bot.telegram.filters import PrivateChat
 from handlers.menu import menu_keyboard
 from handlers.onboarding import continue_onboarding
 
 router = Router(name="fallback")
 
 
-@router.message(F.chat.type == "private")
+@router.message(PrivateChat())
 async def not_understood(
     message: Message, person: Person, roles: frozenset[Role], raw_state: str | None
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,6 +19,7 @@ from bot.groups import service as groups
 from bot.groups.models import Group, GroupKind
 from bot.groups.service import NAME_MAX, GroupError, GroupProblem
 from bot.people.models import Person, Role
+from bot.telegram.filters import GroupChat, PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import number
 from handlers.menu import MenuAction
@@ -28,11 +29,11 @@ router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
 private = Router(name="groups.private")
-private.message.filter(F.chat.type == "private", Onboarded())
-private.callback_query.filter(F.message.chat.type == "private", Onboarded())
+private.message.filter(PrivateChat(), Onboarded())
+private.callback_query.filter(PrivateChat(), Onboarded())
 chats = Router(name="groups.chats")
-chats.message.filter(F.chat.type.in_({"group", "supergroup"}))
-chats.callback_query.filter(F.message.chat.type.in_({"group", "supergroup"}))
+chats.message.filter(GroupChat())
+chats.callback_query.filter(GroupChat())
 router.include_routers(private, chats)
 
 # Updates about the bot's own membership need no staff role, so they live outside `router`.
@@ -195,7 +196,7 @@ async def new_group_from_button(
         await message.answer(_("What is the new working group called in Persian?"))
 
 
-@private.message(GroupForm.name_fa, F.text, ~F.text.startswith("/"))
+@private.message(StateFilter(GroupForm.name_fa), Typed())
 async def group_name_fa(message: Message, state: FSMContext) -> None:
     try:
         name = groups.clean_name(message.text or "")
@@ -207,7 +208,7 @@ async def group_name_fa(message: Message, state: FSMContext) -> None:
     await message.answer(_("And in English?"))
 
 
-@private.message(GroupForm.name_en, F.text, ~F.text.startswith("/"))
+@private.message(StateFilter(GroupForm.name_en), Typed())
 async def group_name_en(
     message: Message,
     state: FSMContext,
@@ -373,7 +374,7 @@ async def unlink_chat(message: Message, session: AsyncSession, person: Person) -
         await message.reply(_("This chat is no longer linked."))
 
 
-@membership.my_chat_member(F.chat.type.in_({"group", "supergroup"}))
+@membership.my_chat_member(GroupChat())
 async def bot_membership_changed(
     update: ChatMemberUpdated, session: AsyncSession, bot: Bot
 ) -> None:
@@ -390,7 +391,11 @@ async def bot_membership_changed(
         )
 
 
-@membership.message(F.migrate_to_chat_id)
+async def _migrated(message: Message) -> bool:
+    return message.migrate_to_chat_id is not None
+
+
+@membership.message(_migrated)
 async def chat_migrated(message: Message, session: AsyncSession) -> None:
     assert message.migrate_to_chat_id is not None
     await groups.follow_chat_migration(session, message.chat.id, message.migrate_to_chat_id)

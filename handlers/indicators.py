@@ -9,7 +9,7 @@ from decimal import Decimal
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,15 +33,16 @@ from bot.indicators import service as indicators
 from bot.indicators.models import Direction, Frequency, Indicator, Source
 from bot.people import service as people
 from bot.people.models import Person, Role
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import current_language, number
 
 router = Router(name="indicators")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 staff_router = Router(name="indicators.staff")
-staff_router.message.filter(F.chat.type == "private", Onboarded())
-staff_router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+staff_router.message.filter(PrivateChat(), Onboarded())
+staff_router.callback_query.filter(PrivateChat(), Onboarded())
 staff_router.message.middleware(RequireRole(Role.STAFF))
 staff_router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -116,7 +117,7 @@ async def new_indicator(message: Message, state: FSMContext) -> None:
     )
 
 
-@staff_router.message(NewIndicator.name, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewIndicator.name), Typed())
 async def name_typed(message: Message, state: FSMContext) -> None:
     if (name := read_pair(message.text or "", NAME_MAX)) is None:
         await message.answer(
@@ -130,7 +131,7 @@ async def name_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("Its unit, as «Persian / English»? For example: خانوار / households"))
 
 
-@staff_router.message(NewIndicator.unit, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewIndicator.unit), Typed())
 async def unit_typed(message: Message, state: FSMContext) -> None:
     if (unit := read_pair(message.text or "", UNIT_MAX)) is None:
         await message.answer(
@@ -142,7 +143,7 @@ async def unit_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("A short description, as «Persian / English», or «-» for none."))
 
 
-@staff_router.message(NewIndicator.description, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewIndicator.description), Typed())
 async def description_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     description = {} if typed in ("-", "—") else read_pair(typed, DESCRIPTION_MAX)
@@ -163,7 +164,7 @@ async def _number(message: Message) -> Decimal | None:
     return value
 
 
-@staff_router.message(NewIndicator.baseline, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewIndicator.baseline), Typed())
 async def baseline_typed(message: Message, state: FSMContext) -> None:
     if (value := await _number(message)) is None:
         return
@@ -172,7 +173,7 @@ async def baseline_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("The target: where the initiative wants it to be (a number)?"))
 
 
-@staff_router.message(NewIndicator.target, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewIndicator.target), Typed())
 async def target_typed(message: Message, state: FSMContext) -> None:
     if (value := await _number(message)) is None:
         return
@@ -376,7 +377,7 @@ async def ask_value(
     )
 
 
-@router.message(ReportValue.value, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(ReportValue.value), Typed())
 async def value_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:

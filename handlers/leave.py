@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -13,16 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.people import service as people
 from bot.people.models import Person
+from bot.telegram.filters import PrivateChat
 
 router = Router(name="leave")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 
 class ForgetChoice(CallbackData, prefix="forget"):
     confirm: bool
 
 
-@router.my_chat_member(F.chat.type == "private")
+@router.my_chat_member(PrivateChat())
 async def blocked_or_unblocked(update: ChatMemberUpdated, person: Person | None) -> None:
     """Telegram tells us when a person blocks the bot (and unblocks it)."""
     if person is None:

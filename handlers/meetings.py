@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -41,15 +41,16 @@ from bot.meetings.recurrence import Frequency, from_first, weekday_of_month
 from bot.meetings.service import ChangeProblem, Invitee, RsvpProblem
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="meetings")  # members
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 staff_router = Router(name="meetings.staff")
-staff_router.message.filter(F.chat.type == "private", Onboarded())
-staff_router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+staff_router.message.filter(PrivateChat(), Onboarded())
+staff_router.callback_query.filter(PrivateChat(), Onboarded())
 staff_router.message.middleware(RequireRole(Role.STAFF))
 staff_router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -385,7 +386,7 @@ async def _too_long(message: Message, limit: int) -> None:
     )
 
 
-@staff_router.message(NewMeeting.title_fa, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and _text(message, TITLE_MAX) is None:
@@ -396,7 +397,7 @@ async def title_fa_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
 
-@staff_router.message(NewMeeting.title_en, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.title_en), Typed())
 async def title_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
@@ -411,7 +412,7 @@ async def title_en_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("The agenda in Persian? (or «-» for none)"))
 
 
-@staff_router.message(NewMeeting.agenda_fa, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.agenda_fa), Typed())
 async def agenda_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and _text(message, AGENDA_MAX) is None:
@@ -426,7 +427,7 @@ def _example() -> str:
     return "۱۴۰۵/۰۹/۱۵ ۱۸:۰۰" if current_language() == "fa" else "2026-12-06 18:00"
 
 
-@staff_router.message(NewMeeting.agenda_en, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.agenda_en), Typed())
 async def agenda_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and _text(message, AGENDA_MAX) is None:
@@ -458,7 +459,7 @@ async def _typed_start(message: Message, hamgam: Hamgam) -> datetime | None:
     return moment
 
 
-@staff_router.message(NewMeeting.starts, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.starts), Typed())
 async def start_typed(message: Message, state: FSMContext, hamgam: Hamgam) -> None:
     if (moment := await _typed_start(message, hamgam)) is None:
         return
@@ -493,7 +494,7 @@ async def duration_chosen(
     await message.answer(_("Where? Type the place, or a link for an online meeting."))
 
 
-@staff_router.message(NewMeeting.place, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(NewMeeting.place), Typed())
 async def place_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if _text(message, PLACE_MAX) is None:
@@ -739,7 +740,7 @@ async def ask_new_time(
     )
 
 
-@staff_router.message(ChangeMeeting.new_time, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(ChangeMeeting.new_time), Typed())
 async def new_time_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person, hamgam: Hamgam
 ) -> None:
@@ -898,7 +899,7 @@ async def ask_follow_up(
     await message.answer(_("Write the follow-up (minutes, next steps); it goes as you write it."))
 
 
-@staff_router.message(ChangeMeeting.follow_up, F.text, ~F.text.startswith("/"))
+@staff_router.message(StateFilter(ChangeMeeting.follow_up), Typed())
 async def follow_up_typed(message: Message, state: FSMContext) -> None:
     if _text(message, FOLLOW_UP_MAX) is None:
         await _too_long(message, FOLLOW_UP_MAX)

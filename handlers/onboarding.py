@@ -25,10 +25,11 @@ from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.people.service import OnboardingStep, onboarding_step
 from bot.telegram.commands import set_staff_commands
+from bot.telegram.filters import PrivateChat
 from handlers.menu import MenuAction, menu_keyboard
 
 router = Router(name="onboarding")
-router.message.filter(F.chat.type == "private")
+router.message.filter(PrivateChat())
 
 # Each language is offered in its own name, the same in both catalogs by design.
 LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}

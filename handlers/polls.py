@@ -7,7 +7,7 @@ from datetime import timedelta
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -34,14 +34,15 @@ from bot.people.models import Person, Role
 from bot.polls import service as polls
 from bot.polls.models import PollStatus, PollTarget, QuickPoll
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.locale import current_language, number
 
 votes = Router(name="polls.votes")  # poll_answer updates: anyone, from any chat
 router = Router(name="polls")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -96,7 +97,7 @@ async def new_poll(message: Message, state: FSMContext) -> None:
     await message.answer(_("The poll's question in Persian? (or «-» for English only)"))
 
 
-@router.message(PollForm.question_fa, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(PollForm.question_fa), Typed())
 async def question_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and len(typed) > POLL_QUESTION_MAX:
@@ -113,7 +114,7 @@ async def _too_long(message: Message, limit: int) -> None:
     )
 
 
-@router.message(PollForm.question_en, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(PollForm.question_en), Typed())
 async def question_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
@@ -148,7 +149,7 @@ def read_options(typed: str) -> list[dict[str, str]] | None:
     return options if 2 <= len(options) <= polls.MAX_OPTIONS else None
 
 
-@router.message(PollForm.options, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(PollForm.options), Typed())
 async def options_typed(message: Message, state: FSMContext) -> None:
     options = read_options(message.text or "")
     if options is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,12 +19,13 @@ from bot.i18n.normalize import parse_int
 from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.telegram.commands import set_staff_commands
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.menu import MenuAction
 
 router = Router(name="staff")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -82,7 +83,7 @@ async def ask_for_staff(query: CallbackQuery, message: Message, state: FSMContex
     )
 
 
-@router.message(StaffForm.telegram_id, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(StaffForm.telegram_id), Typed())
 async def add_staff(
     message: Message,
     state: FSMContext,

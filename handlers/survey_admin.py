@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -42,13 +42,14 @@ from bot.surveys.models import Survey, SurveyStatus
 from bot.surveys.service import PublishProblem
 from bot.surveys.templates import READINESS
 from bot.surveys.xlsform import Problem, XLSFormError, read_xlsform
+from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.locale import current_language, number
 
 router = Router(name="surveys.staff")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
@@ -158,14 +159,14 @@ async def ask_file(query: CallbackQuery, message: Message, state: FSMContext) ->
     )
 
 
-def _is_workbook(message: Message) -> bool:
+async def _is_workbook(message: Message) -> bool:
     name = (message.document.file_name or "").lower() if message.document else ""
     return name.endswith((".xlsx", ".xls"))
 
 
 # A workbook is unmistakably a survey: taken in any step (an announcement's attachment is
 # handled earlier, by its own router).
-@router.message(F.document, _is_workbook)
+@router.message(_is_workbook)
 async def file_received(
     message: Message, state: FSMContext, session: AsyncSession, person: Person, bot: Bot
 ) -> None:
@@ -185,7 +186,7 @@ async def file_received(
     await _drafted(message, state, draft)
 
 
-@router.message(SurveyForm.file)
+@router.message(StateFilter(SurveyForm.file))
 async def not_a_file(message: Message) -> None:
     await message.answer(_("Please send the survey as an .xlsx file (a document), or /cancel."))
 
@@ -258,7 +259,7 @@ async def _too_long(message: Message, limit: int) -> None:
     )
 
 
-@router.message(SurveyForm.title_fa, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and _typed(message, LABEL_MAX) is None:
@@ -269,7 +270,7 @@ async def title_fa_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
 
-@router.message(SurveyForm.title_en, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.title_en), Typed())
 async def title_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
@@ -319,7 +320,7 @@ async def kind_chosen(
     await message.answer(_("The question in Persian? (or «-» for English only)"))
 
 
-@router.message(SurveyForm.label_fa, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.label_fa), Typed())
 async def label_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not _dash(typed) and _typed(message, LABEL_MAX) is None:
@@ -330,7 +331,7 @@ async def label_fa_typed(message: Message, state: FSMContext) -> None:
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
 
-@router.message(SurveyForm.label_en, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.label_en), Typed())
 async def label_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
@@ -411,7 +412,7 @@ def read_choice_lines(typed: str) -> list[dict[str, str]] | None:
     return choices if 2 <= len(choices) <= MAX_CHOICES else None
 
 
-@router.message(SurveyForm.choices, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.choices), Typed())
 async def choices_typed(message: Message, state: FSMContext) -> None:
     choices = read_choice_lines(message.text or "")
     if choices is None:
@@ -438,7 +439,7 @@ def read_bounds(typed: str) -> tuple[Decimal, Decimal] | None:
     return low, high
 
 
-@router.message(SurveyForm.bounds, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.bounds), Typed())
 async def bounds_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     bounds = None if _dash(typed) else read_bounds(typed)
@@ -610,7 +611,7 @@ async def _typed_moment(message: Message) -> Any:
     return moment
 
 
-@router.message(SurveyForm.opens, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.opens), Typed())
 async def opens_typed(message: Message, state: FSMContext) -> None:
     if (moment := await _typed_moment(message)) is None:
         return
@@ -659,7 +660,7 @@ async def closes_chosen(
     await _ask_anonymous(message)
 
 
-@router.message(SurveyForm.closes, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SurveyForm.closes), Typed())
 async def closes_typed(message: Message, state: FSMContext) -> None:
     if (moment := await _typed_moment(message)) is None:
         return

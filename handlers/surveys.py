@@ -7,10 +7,11 @@ from decimal import Decimal
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,12 +28,13 @@ from bot.surveys.form import AnswerError, AnswerProblem, Kind, Question, check_a
 from bot.surveys.models import Survey
 from bot.surveys.service import Progress, Refusal
 from bot.telegram.app import Hamgam
+from bot.telegram.filters import NotText, PrivateChat, Typed
 from bot.telegram.guards import Onboarded
 from handlers.locale import current_language, in_each_language
 
 router = Router(name="surveys")
-router.message.filter(F.chat.type == "private", Onboarded())
-router.callback_query.filter(F.message.chat.type == "private", Onboarded())
+router.message.filter(PrivateChat(), Onboarded())
+router.callback_query.filter(PrivateChat(), Onboarded())
 
 
 class SurveyButton(CallbackData, prefix="sv"):
@@ -201,18 +203,19 @@ def question_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _ask(message: Message, progress: Progress, state: FSMContext) -> None:
-    """The current question, or the thanks when there is none left."""
+async def _ask(message: Message, progress: Progress, state: FSMContext) -> SendMessage:
+    """The current question, or the thanks when there is none left. Handlers return it rather
+    than send it: on a webhook it goes back in the response to Telegram, after the answer is
+    committed and without a round trip of its own (this is the path every answer takes)."""
     if progress.question is None:
         await state.clear()
-        await message.answer(
+        return message.answer(
             _("✅ Thank you! Your answers are saved.")
             + ("\n" + _("They are anonymous.") if progress.survey.anonymous else "")
         )
-        return
     await state.set_state(Answering.survey)
     await state.set_data({"survey": progress.survey.id, "picked": []})
-    await message.answer(
+    return message.answer(
         question_text(progress, current_language()), reply_markup=question_keyboard(progress)
     )
 
@@ -225,13 +228,13 @@ async def begin(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
     progress = await surveys.start(session, callback_data.survey, person.id)
     if isinstance(progress, Refusal):
         await query.answer(REFUSALS[progress](), show_alert=True)
         return
     await query.answer()
-    await _ask(message, progress, state)
+    return await _ask(message, progress, state)
 
 
 async def _current(
@@ -259,9 +262,9 @@ async def _saved(
     state: FSMContext,
     progress: Progress,
     value: object,
-) -> None:
+) -> SendMessage:
     following = await surveys.save(session, progress, person.id, value)  # type: ignore[arg-type]
-    await _ask(message, following, state)
+    return await _ask(message, following, state)
 
 
 @router.callback_query(SurveyButton.filter(F.action == "opt"))
@@ -272,7 +275,7 @@ async def option_chosen(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
     if (progress := await _current(query, callback_data, session, person)) is None:
         return
     question = progress.question
@@ -294,7 +297,7 @@ async def option_chosen(
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
-    await _saved(message, session, person, state, progress, value)
+    return await _saved(message, session, person, state, progress, value)
 
 
 async def _acceptable(
@@ -339,7 +342,7 @@ async def toggles_done(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
     if (progress := await _current(query, callback_data, session, person)) is None:
         return
     question = progress.question
@@ -359,7 +362,7 @@ async def toggles_done(
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
-    await _saved(message, session, person, state, progress, value)
+    return await _saved(message, session, person, state, progress, value)
 
 
 @router.callback_query(SurveyButton.filter(F.action.in_({"skip", "next"})))
@@ -370,7 +373,7 @@ async def skip(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
     if (progress := await _current(query, callback_data, session, person)) is None:
         return
     question = progress.question
@@ -380,7 +383,7 @@ async def skip(
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
-    await _saved(message, session, person, state, progress, None)
+    return await _saved(message, session, person, state, progress, None)
 
 
 @router.callback_query(SurveyButton.filter(F.action == "back"))
@@ -391,12 +394,12 @@ async def go_back(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
-) -> None:
+) -> SendMessage | None:
     if (progress := await _current(query, callback_data, session, person)) is None:
         return
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
-    await _ask(message, await surveys.back(session, progress), state)
+    return await _ask(message, await surveys.back(session, progress), state)
 
 
 def _problem(question: Question, error: AnswerError) -> str:
@@ -424,8 +427,10 @@ def _problem(question: Question, error: AnswerError) -> str:
     return texts[error.problem]()
 
 
-@router.message(Answering.survey, F.text, ~F.text.startswith("/"))
-async def typed(message: Message, session: AsyncSession, person: Person, state: FSMContext) -> None:
+@router.message(StateFilter(Answering.survey), Typed())
+async def typed(
+    message: Message, session: AsyncSession, person: Person, state: FSMContext
+) -> SendMessage | None:
     progress = await surveys.current(session, (await state.get_data()).get("survey", 0), person.id)
     if isinstance(progress, Refusal):
         await state.clear()
@@ -433,7 +438,7 @@ async def typed(message: Message, session: AsyncSession, person: Person, state: 
         return
     question = progress.question
     if question is None:
-        await _ask(message, progress, state)
+        return await _ask(message, progress, state)
         return
     if not question.answerable:
         await message.answer(_("Press «Continue ▶️» to go on."))
@@ -443,10 +448,10 @@ async def typed(message: Message, session: AsyncSession, person: Person, state: 
     except AnswerError as error:
         await message.answer(_problem(question, error))
         return
-    await _saved(message, session, person, state, progress, value)
+    return await _saved(message, session, person, state, progress, value)
 
 
-@router.message(Answering.survey, ~F.text)
+@router.message(StateFilter(Answering.survey), NotText())
 async def not_text(message: Message) -> None:
     await message.answer(_("Please answer with text."))
 

@@ -43,8 +43,10 @@ class Person(Base):
     role_grants: Mapped[list[PersonRole]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
+    # Tags matter to targeting and to staff, not to every update: loaded when asked for
+    # (people.service.with_tags), never behind the code's back.
     tag_links: Mapped[list[PersonTag]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -40,6 +40,12 @@ def _new_person(session: AsyncSession, telegram_id: int) -> Person:
     # Empty collections up front: loading them lazily later is not possible under asyncio.
     person = Person(telegram_id=telegram_id, role_grants=[], tag_links=[])
     session.add(person)
+    return person
+
+
+async def with_tags(session: AsyncSession, person: Person) -> Person:
+    if "tag_links" in inspect(person).unloaded:
+        await session.refresh(person, ["tag_links"])
     return person
 
 
@@ -103,6 +109,7 @@ async def forget(session: AsyncSession, person: Person) -> None:
             .where(PollVote.voter_telegram_id == person.telegram_id)
             .values(voter_telegram_id=-person.id, person_id=person.id)
         )
+    await with_tags(session, person)
     person.role_grants.clear()
     person.tag_links.clear()
     person.telegram_id = None
@@ -186,6 +193,7 @@ async def describe(
     person = await find(session, telegram_id)
     if person is None:
         return None
+    await with_tags(session, person)
     if area is not None:
         person.area = " ".join(normalize_text(area).split())[:64] or None
     wanted = {" ".join(normalize_text(tag).split())[:32] for tag in add_tags} - {""}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -38,8 +38,22 @@ from bot.surveys.models import (
 REMIND_BEFORE_CLOSE = timedelta(hours=24)
 
 
+_PUBLISHED_FORMS: dict[tuple[int, datetime], Form] = {}
+FORMS_KEPT = 256
+
+
 def form_of(survey: Survey) -> Form:
-    return Form.from_json(survey.form)
+    """The survey's form. A published form never changes, so it is read and checked once, not
+    at every answer; a draft's is read afresh."""
+    if survey.status == SurveyStatus.DRAFT:
+        return Form.from_json(survey.form)
+    key = (survey.id, survey.created_at)
+    form = _PUBLISHED_FORMS.get(key)
+    if form is None:
+        if len(_PUBLISHED_FORMS) >= FORMS_KEPT:
+            _PUBLISHED_FORMS.pop(next(iter(_PUBLISHED_FORMS)))
+        form = _PUBLISHED_FORMS[key] = Form.from_json(survey.form)
+    return form
 
 
 def invitation_batch(survey_id: int) -> str:
@@ -359,7 +373,20 @@ async def save(
             set_={"value": stored, "answered_at": answered_at},
         )
     )
-    following = await _progress(session, progress.survey, progress.response_id)
+    answers = dict(progress.answers)
+    done = set(progress.done)
+    if value is None:
+        done.add(question.name)
+        answers.pop(question.name, None)
+    else:
+        answers[question.name] = value
+        done.discard(question.name)
+    following = replace(
+        progress,
+        answers=answers,
+        done=frozenset(done),
+        question=progress.form.next_question(answers, done),
+    )
     if following.question is None:
         await _finish(session, progress, person_id)
     return following

@@ -35,10 +35,11 @@ from bot.telegram.middlewares import (
     PersonMiddleware,
     ThrottleMiddleware,
 )
+from bot.telegram.responses import KeepResponseModels
 from bot.telegram.retry import RetryTransientErrors
-from bot.telegram.rtl import RightToLeftLines
+from bot.telegram.rtl import RightToLeftLines, RightToLeftReplies
 from bot.telegram.sender import Sender
-from bot.telegram.storage import DatabaseStorage
+from bot.telegram.storage import CommitBeforeSending, DatabaseStorage
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,12 @@ def build(settings: Settings) -> Hamgam:
     bot = _bot(settings, i18n)
     # Direct replies retry a little in place; the outbox has its own retries and pacing.
     bot.session.middleware(RetryTransientErrors())
+    bot.session.middleware(CommitBeforeSending())
     sender = Sender(_bot(settings, i18n), sessions, i18n, Limits(per_second=settings.send_rate))
     dispatcher = Dispatcher(
-        storage=DatabaseStorage(sessions), events_isolation=SimpleEventIsolation()
+        storage=DatabaseStorage(sessions),
+        events_isolation=SimpleEventIsolation(),
+        disable_fsm=True,  # added below, inside the update's database session
     )
     app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n, sender)
     dispatcher["hamgam"] = app
@@ -105,8 +109,12 @@ def build(settings: Settings) -> Hamgam:
         ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst, i18n, sessions)
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware())
+    # The conversation state is read and written in the update's own transaction, not in one
+    # of its own before it (aiogram's default order).
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.update.outer_middleware(RightToLeftReplies(i18n))
     dispatcher.include_router(setup_routers())
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
@@ -125,6 +133,7 @@ def _bot(settings: Settings, i18n: I18n) -> Bot:
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     bot.session.middleware(RightToLeftLines(i18n))
+    bot.session.middleware(KeepResponseModels())
     return bot
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot
+from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n
 
 from bot.i18n.format import rtl_safe
@@ -24,13 +26,33 @@ class RightToLeftLines(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        language = self.i18n.current_locale
-        if language == "fa":
-            fields: dict[str, Any] = {}
-            for name in ("text", "caption"):
-                value = getattr(method, name, None)
-                if isinstance(value, str):
-                    fields[name] = rtl_safe(value, language)
-            for name, value in fields.items():
-                setattr(method, name, value)
+        right_to_left(method, self.i18n.current_locale)
         return await make_request(bot, method)
+
+
+class RightToLeftReplies(BaseMiddleware):
+    """The same for a reply a handler returns to go back in the webhook response, which no
+    request middleware sees."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        if isinstance(result, TelegramMethod):
+            right_to_left(result, self.i18n.current_locale)
+        return result
+
+
+def right_to_left(method: TelegramMethod[Any], language: str) -> None:
+    if language != "fa":
+        return
+    for name in ("text", "caption"):
+        value = getattr(method, name, None)
+        if isinstance(value, str):
+            setattr(method, name, rtl_safe(value, language))
