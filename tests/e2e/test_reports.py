@@ -1,0 +1,198 @@
+"""/report for staff: every figure matches what the database holds, for a generated
+initiative; nobody else gets it, and never in a group chat."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot import clock
+from bot.checkins.models import Checkin, CheckinParticipant, CheckinRound, Participation
+from bot.db import transaction
+from bot.delivery.models import Delivery, DeliveryStatus
+from bot.groups.models import Group, GroupKind, Membership
+from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
+from bot.people.models import Person as PersonRow
+from tests.e2e.harness import BotProcess, plain
+
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def fa(number: int) -> str:
+    return f"{number:,}".replace(",", "٬").translate(PERSIAN)
+
+
+async def generate(sessions, seed: int = 5) -> None:
+    """Three working groups of eight, each with a weekly check-in and eight closed rounds,
+    announcement deliveries in every status, and two meetings with RSVPs and attendance."""
+    rng = random.Random(seed)
+    now = clock.now()
+    async with transaction(sessions) as session:
+        people = [
+            PersonRow(
+                telegram_id=900_000 + n,
+                display_name=f"ساکن {n}",
+                language="fa",
+                consented_at=now,
+                role_grants=[],
+                tag_links=[],
+            )
+            for n in range(24)
+        ]
+        session.add_all(people)
+        await session.flush()
+        for g in range(3):
+            group = Group(kind=GroupKind.WORKING_GROUP, name_fa=f"کارگروه {g}", name_en=f"G{g}")
+            session.add(group)
+            await session.flush()
+            members = people[g * 8 : g * 8 + 8]
+            session.add_all(Membership(person_id=p.id, group_id=group.id) for p in members)
+            checkin = Checkin(
+                group_id=group.id,
+                schedule={"at": "18:00", "weekdays": [5]},
+                window={"days_after": 1, "at": "20:00", "reminders_after_min": []},
+                questions=[],
+                summary_to="staff",
+                paused=False,
+                created_at=now,
+                active_since=now,
+            )
+            session.add(checkin)
+            await session.flush()
+            for week in range(8):
+                due = now - timedelta(days=7 * week + 2)
+                round_ = CheckinRound(
+                    checkin_id=checkin.id,
+                    due_at=due,
+                    closes_at=due + timedelta(days=1),
+                    status="closed",
+                    questions=[],
+                    reminders=[],
+                    started_at=due,
+                )
+                session.add(round_)
+                await session.flush()
+                session.add_all(
+                    CheckinParticipant(
+                        round_id=round_.id,
+                        person_id=p.id,
+                        reminders_sent=0,
+                        status=rng.choice(list(Participation)[1:]).value,
+                    )
+                    for p in members
+                )
+            meeting = Meeting(
+                title={"fa": f"جلسهٔ {g}"},
+                agenda={},
+                starts_at=now - timedelta(days=3 + g),
+                slot_at=now - timedelta(days=3 + g),
+                duration_min=60,
+                place=None,
+                link=None,
+                timezone="Asia/Tehran",
+                reminders_min=[],
+                recurrence=None,
+                series_ended=False,
+                group_ids=[group.id],
+                status="scheduled",
+                sequence=0,
+                created_at=now,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(
+                MeetingInvitee(
+                    meeting_id=meeting.id,
+                    person_id=p.id,
+                    reminders_sent=0,
+                    rsvp=rng.choice(list(Rsvp)).value,
+                    attended=rng.random() < 0.6,
+                )
+                for p in members
+            )
+        statuses = (
+            [DeliveryStatus.SENT] * 30
+            + [DeliveryStatus.UNREACHABLE] * 4
+            + [DeliveryStatus.SKIPPED] * 3
+        )
+        session.add_all(
+            Delivery(
+                key=f"announcement:1:{n}",
+                batch="announcement:1",
+                chat_id=900_000 + n,
+                content={"text": {"fa": "خبر"}},
+                due_at=now,
+                status=status.value,
+                attempts=1,
+                created_at=now - timedelta(days=1),
+            )
+            for n, status in enumerate(statuses)
+        )
+        people[0].opted_out_at = now - timedelta(days=2)
+
+
+async def test_every_figure_of_the_report_matches_the_database(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    await generate(sessions)
+    await reza.send("/report")
+    reply = await reza.press("۳۰ روز گذشته")
+    page = next(plain(m) for m in reply.messages if "گزارش" in plain(m))
+
+    async with sessions() as session:
+        since = clock.now() - timedelta(days=30)
+        for g in range(3):
+            statuses = Counter(
+                dict(
+                    (
+                        await session.execute(
+                            select(CheckinParticipant.status, func.count())
+                            .join(CheckinRound, CheckinRound.id == CheckinParticipant.round_id)
+                            .join(Checkin, Checkin.id == CheckinRound.checkin_id)
+                            .join(Group, Group.id == Checkin.group_id)
+                            .where(Group.name_fa == f"کارگروه {g}", CheckinRound.due_at >= since)
+                            .group_by(CheckinParticipant.status)
+                        )
+                    ).all()
+                )
+            )
+            done = statuses["answered"] + statuses["no_update"]
+            owed = sum(statuses.values()) - statuses["away"]
+            rounds = await session.scalar(
+                select(func.count(CheckinRound.id))
+                .join(Checkin, Checkin.id == CheckinRound.checkin_id)
+                .join(Group, Group.id == Checkin.group_id)
+                .where(Group.name_fa == f"کارگروه {g}", CheckinRound.due_at >= since)
+            )
+            assert f"کارگروه {g}: {fa(done)} از {fa(owed)}" in page, g
+            assert f"{fa(rounds)} نوبت" in page
+            invitees = (
+                await session.execute(
+                    select(MeetingInvitee.rsvp, MeetingInvitee.attended)
+                    .join(Meeting, Meeting.id == MeetingInvitee.meeting_id)
+                    .where(Meeting.title["fa"].as_string() == f"جلسهٔ {g}")
+                )
+            ).all()
+            yes = sum(rsvp == "yes" for rsvp, _a in invitees)
+            came = sum(bool(a) for _r, a in invitees)
+            assert f"{fa(yes)} می‌آیند" in page and f"حاضر {fa(came)} از {fa(len(invitees))}" in page
+    assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
+    assert "۱ نفر انصراف دادند" in page
+    assert sum(1 for m in reply.messages if m.get("photo")) == 2  # participation, attendance
+
+
+async def test_nobody_else_gets_the_report(staff, resident, bot: BotProcess, client) -> None:
+    reza = await staff()
+    maryam = await resident("مریم")
+    reply = await maryam.send("/report")
+    assert "سازمان پشتیبان" in reply.text and "گزارش" not in reply.text
+    forged = await maryam.tap("rep:30d", (await maryam.last())["message_id"])
+    assert forged.answer is not None and "سازمان پشتیبان" in forged.answer["text"]
+    chat = await client.create_chat("کارگروه سبز", "supergroup")
+    await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
+    reply = await reza.send("/report", chat_id=chat["id"])
+    assert not any("گزارش" in plain(m) for m in reply.messages)
