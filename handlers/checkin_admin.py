@@ -36,6 +36,8 @@ from bot.i18n import N_
 from bot.i18n import format as fmt
 from bot.i18n.normalize import MomentError, normalize_text, parse_day, parse_decimal, parse_int
 from bot.i18n.normalize import parse_time as read_time
+from bot.indicators import service as indicators
+from bot.indicators.models import Indicator
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
@@ -71,6 +73,7 @@ KIND_NAMES = {
     Kind.NUMBER: N_("a number"),
     Kind.CHOICE: N_("one of several choices"),
     Kind.SCALE: N_("a scale of 1 to 5"),
+    Kind.INDICATOR: N_("a shared indicator's value"),
 }
 SUMMARY_NAMES = {
     SummaryTo.CHAT: N_("the group's chat"),
@@ -1099,6 +1102,9 @@ async def ask_question_fa(
         await query.answer(_("This button has expired."), show_alert=True)
         return
     await query.answer()
+    if kinds[callback_data.value] is Kind.INDICATOR:
+        await _choose_indicator(message, session, checkin)
+        return
     await _ask(
         state,
         message,
@@ -1107,6 +1113,48 @@ async def ask_question_fa(
         _("Write the question in Persian, or «-» to write it only in English."),
         kind=kinds[callback_data.value].value,
     )
+
+
+async def _choose_indicator(message: Message, session: AsyncSession, checkin: Checkin) -> None:
+    language = current_language()
+    found = await indicators.all_indicators(session)
+    if not found:
+        await message.answer(_("There are no indicators yet. Define one with /newindicator."))
+        return
+    await message.answer(
+        _("Which indicator do the answers report?"),
+        reply_markup=_keyboard(
+            [
+                [_button(pick(item.name, language)[:60], "qind", checkin.id, item.id)]
+                for item in found
+            ]
+        ),
+    )
+
+
+@router.callback_query(CheckinAdmin.filter(F.action == "qind"))
+async def indicator_question(
+    query: CallbackQuery,
+    callback_data: CheckinAdmin,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+) -> None:
+    if (checkin := await _checkin_of(query, session, callback_data)) is None:
+        return
+    indicator = await session.get(Indicator, callback_data.value)
+    if indicator is None or len(checkin.questions) >= MAX_QUESTIONS:
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    await query.answer()
+    text = {
+        language: f"{pick(indicator.name, language)} ({pick(indicator.unit, language)})؟"
+        if language == "fa"
+        else f"{pick(indicator.name, language)} ({pick(indicator.unit, language)})?"
+        for language in ("fa", "en")
+    }
+    question = Question(text, Kind.INDICATOR, indicator_id=indicator.id)
+    await _add_question(message, session, person, checkin, question)
 
 
 def _question_text(typed: str) -> str | None:

@@ -424,6 +424,6 @@ def shown(question: Question, value: str, language: str) -> str:
     """A stored answer as a reader sees it: a choice by its label, numbers in their digits."""
     if question.kind is Kind.CHOICE and value.isdigit() and int(value) < len(question.choices):
         return pick(question.choices[int(value)], language)
-    if question.kind in (Kind.NUMBER, Kind.SCALE):
+    if question.kind in (Kind.NUMBER, Kind.SCALE, Kind.INDICATOR):
         return fmt.localize_digits(value, language)
     return value

@@ -18,6 +18,7 @@ class Kind(StrEnum):
     NUMBER = "number"
     CHOICE = "choice"
     SCALE = "scale"  # 1 to 5
+    INDICATOR = "indicator"  # a number that is also reported as a shared indicator's value
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,21 @@ class Question:
     text: dict[str, str]
     kind: Kind = Kind.TEXT
     choices: tuple[dict[str, str], ...] = field(default=())
+    indicator_id: int | None = None  # for Kind.INDICATOR
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "kind": self.kind.value, "choices": list(self.choices)}
+        data = {"text": self.text, "kind": self.kind.value, "choices": list(self.choices)}
+        if self.indicator_id is not None:
+            data["indicator_id"] = self.indicator_id
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Question:
         return cls(
-            dict(data["text"]), Kind(data.get("kind", "text")), tuple(data.get("choices") or ())
+            dict(data["text"]),
+            Kind(data.get("kind", "text")),
+            tuple(data.get("choices") or ()),
+            data.get("indicator_id"),
         )
 
 
@@ -54,7 +62,7 @@ def read_answer(question: Question, typed: str) -> str:
     text = normalize_text(typed)
     if not text:
         raise AnswerError(AnswerProblem.EMPTY)
-    if question.kind is Kind.NUMBER:
+    if question.kind in (Kind.NUMBER, Kind.INDICATOR):
         number = parse_decimal(text)
         if number is None:
             raise AnswerError(AnswerProblem.NOT_A_NUMBER)

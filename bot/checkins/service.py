@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -28,9 +29,11 @@ from bot.checkins.models import (
     RoundStatus,
     SummaryTo,
 )
-from bot.checkins.questions import DEFAULT_QUESTIONS, Question
+from bot.checkins.questions import DEFAULT_QUESTIONS, Kind, Question
 from bot.checkins.schedule import Schedule, Window
 from bot.groups.models import Group, Membership
+from bot.indicators import service as indicators
+from bot.indicators.models import Frequency, Indicator, Source
 from bot.people.audience import reachable
 from bot.people.models import Person
 
@@ -212,12 +215,34 @@ async def save_answer(
         )
     else:
         existing.value, existing.answered_at = value, clock.now()
+    question = questions_of(pending.round)[pending.index]
+    if question.kind is Kind.INDICATOR and question.indicator_id is not None:
+        await _report_indicator(session, pending, question.indicator_id, value, person_id)
     following = pending.index + 1
     if following < len(pending.round.questions):
         await session.flush()
         return following
     await _finish(session, pending.round.id, person_id, Participation.ANSWERED)
     return None
+
+
+async def _report_indicator(
+    session: AsyncSession, pending: Pending, indicator_id: int, value: str, person_id: int
+) -> None:
+    """The answer also counts as the indicator's value for the period the round falls in (a
+    changed answer is a correction, and the history keeps both)."""
+    indicator = await session.get(Indicator, indicator_id)
+    if indicator is None:  # deleted since the question was written: the answer still stands
+        return
+    day = pending.round.due_at.astimezone(Schedule.from_json(pending.checkin.schedule).tz).date()
+    await indicators.report(
+        session,
+        indicator,
+        Decimal(value),
+        period=indicators.period_start(Frequency(indicator.frequency), day),
+        source=Source.CHECKIN,
+        person_id=person_id,
+    )
 
 
 async def _finish(

@@ -89,3 +89,48 @@ async def test_define_report_correct_and_see_progress(
     sara = await resident("Sara", "en", "English")
     reply = await sara.send("/progress")
     assert "70 households (Azar 1405)" in reply.text
+
+
+async def test_a_check_in_question_reports_an_indicator(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    from datetime import timedelta
+
+    from bot.indicators.models import Source
+    from tests.e2e.timeline import eventually, group_with_checkin
+
+    reza = await staff()
+    maryam = await resident("مریم")
+    due = await group_with_checkin(sessions, [maryam])
+    reply = await reza.send("/newindicator")
+    await reza.send("نهال‌های کاشته‌شده / Saplings planted")
+    await reza.send("اصله / saplings")
+    await reza.send("-")
+    await reza.send("۰")
+    await reza.send("۵۰۰")
+    await reza.press("هر ماه")
+    await reza.press("فقط کارکنان گزارش می‌کنند")
+    await reza.send("/checkins")
+    await reza.press("✏️ شمارهٔ ۱ کارگروه سبز")
+    await reza.press("❓ پرسش‌ها")
+    await reza.press("➕ افزودن پرسش")
+    await reza.press("مقدار یک شاخص مشترک")
+    reply = await reza.press("نهال‌های کاشته‌شده")
+    assert "۴. نهال‌های کاشته‌شده (اصله)؟" in reply.text
+
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+
+    async def asked() -> bool:
+        return any("پرسش ۱ از ۴" in (m.get("plain_text") or "") for m in await maryam.inbox())
+
+    await eventually(asked)
+    for answer in ("کاشت", "آبیاری", "نه"):
+        await maryam.send(answer)
+    reply = await maryam.send("۱۲۰")
+    assert "ذخیره شد" in reply.text
+    async with sessions() as session:
+        value = await session.scalar(select(IndicatorValue))
+    assert value is not None and value.value == "120" and value.source == Source.CHECKIN
+    reply = await reza.send("/progress")
+    assert "۱۲۰ اصله" in reply.text
