@@ -11,6 +11,7 @@ from bot.indicators.models import Indicator, IndicatorValue
 from bot.meetings.models import Meeting, MeetingInvitee
 from bot.people.models import Person, PersonRole, PersonTag
 from bot.polls.models import PollVote, QuickPoll
+from bot.reports.models import Digest
 from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "CheckinRound",
     "ConversationState",
     "Delivery",
+    "Digest",
     "Group",
     "Indicator",
     "IndicatorValue",

@@ -77,4 +77,5 @@ def periodic_jobs(hamgam: Hamgam) -> list[tuple[str, Callable[[], Awaitable[None
         ("surveys", surveys.SurveyClock(hamgam).run, 1.0),
         ("polls", polls.PollClock(hamgam).run, 1.0),
         ("meetings", meetings.MeetingClock(hamgam).run, 1.0),
+        ("digest", reports.DigestClock(hamgam).run, 1.0),
     ]

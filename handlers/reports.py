@@ -21,17 +21,24 @@ from persiantools.jdatetime import JalaliDate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
-from bot.delivery.content import pick
+from bot.db import transaction
+from bot.delivery import outbox
+from bot.delivery.content import Content, pick
 from bot.delivery.models import DeliveryStatus
+from bot.delivery.outbox import Outgoing
 from bot.i18n import N_
 from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from bot.meetings.models import Rsvp
-from bot.people.models import Role
+from bot.people.audience import Audience, AudienceKind
+from bot.people.models import Person, Role
+from bot.reports import digest as digests
 from bot.reports import summary
+from bot.reports.models import DigestFrequency
+from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
-from handlers.locale import current_language
+from handlers.locale import current_language, in_each_language
 
 router = Router(name="reports")
 router.message.filter(PrivateChat(), Onboarded())
@@ -219,3 +226,141 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
             )
         )
     return pictures
+
+
+DIGEST_CHOICES = {
+    "weekly_committee": (DigestFrequency.WEEKLY, AudienceKind.COMMITTEE),
+    "monthly_committee": (DigestFrequency.MONTHLY, AudienceKind.COMMITTEE),
+    "weekly_everyone": (DigestFrequency.WEEKLY, AudienceKind.EVERYONE),
+    "monthly_everyone": (DigestFrequency.MONTHLY, AudienceKind.EVERYONE),
+}
+DIGEST_LABELS = {
+    "weekly_committee": N_("Weekly, to the steering committee"),
+    "monthly_committee": N_("Monthly, to the steering committee"),
+    "weekly_everyone": N_("Weekly, to everyone"),
+    "monthly_everyone": N_("Monthly, to everyone"),
+    "stop": N_("Stop the digest"),
+}
+
+
+class DigestButton(CallbackData, prefix="dig"):
+    choice: str
+
+
+@router.message(Command("digest"))
+async def digest_settings(message: Message, session: AsyncSession) -> None:
+    language = current_language()
+    current = await digests.current(session)
+    if current is None or current.next_at is None:
+        state = _("The progress digest is off.")
+    else:
+        key = next(
+            (
+                key
+                for key, (frequency, kind) in DIGEST_CHOICES.items()
+                if frequency == current.frequency and kind == current.audience["kind"]
+            ),
+            "",
+        )
+        state = _("The progress digest goes {how}; next on {moment}.").format(
+            how=_(DIGEST_LABELS[key]).lower() if key else "—",
+            moment=fmt.moment(current.next_at, language),
+        )
+    await message.answer(
+        state + "\n" + _("It tells how the indicators and the check-ins went since the last one."),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=_(label), callback_data=DigestButton(choice=key).pack())]
+                for key, label in DIGEST_LABELS.items()
+            ]
+        ),
+    )
+
+
+@router.callback_query(DigestButton.filter())
+async def digest_chosen(
+    query: CallbackQuery,
+    callback_data: DigestButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+) -> None:
+    if callback_data.choice not in DIGEST_LABELS:
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    if callback_data.choice == "stop":
+        await digests.configure(session, None, None, person.id)
+        await query.answer(_("The digest is stopped."))
+    else:
+        frequency, kind = DIGEST_CHOICES[callback_data.choice]
+        digest = await digests.configure(session, frequency, Audience(kind), person.id)
+        assert digest is not None and digest.next_at is not None
+        await query.answer(
+            _("Set. The first one goes on {moment}.").format(
+                moment=fmt.moment(digest.next_at, current_language())
+            ),
+            show_alert=True,
+        )
+    await message.edit_reply_markup(reply_markup=None)
+
+
+def digest_text(report: summary.Report, language: str) -> str:
+    lines = [
+        _("🗞 <b>Progress digest</b> · {since} to {until}").format(
+            since=fmt.day(report.since, language), until=fmt.day(report.until, language)
+        ),
+        "",
+        _("<b>Indicators</b>"),
+    ]
+    for standing in report.standings:
+        item = standing.indicator
+        if standing.latest is None or standing.progress is None:
+            continue
+        lines.append(
+            f"• {escape(pick(item.name, language))}: "
+            + fmt.number(standing.latest, language)
+            + f" {escape(pick(item.unit, language))} · "
+            + _("{progress} of the way to the target").format(
+                progress=fmt.percent(max(standing.progress, 0), language)
+            )
+        )
+    if len(lines) == 3:
+        lines.append("• —")
+    lines += ["", _("<b>Check-ins</b> (answered of expected)")]
+    lines += [
+        f"• {escape(item.group.name(language))}: {_rate(item.responded, item.expected, language)}"
+        for item in report.participation
+    ] or ["• —"]
+    return "\n".join(lines)
+
+
+class DigestClock:
+    """Sends the digest when its time comes, through the outbox, once."""
+
+    def __init__(self, hamgam: Hamgam) -> None:
+        self.hamgam = hamgam
+
+    async def run(self) -> None:
+        with self.hamgam.i18n.context():
+            async with transaction(self.hamgam.sessions) as session:
+                found = await digests.due(session, clock.now())
+                if found is None:
+                    return
+                content = Content(
+                    text=in_each_language(lambda language: digest_text(found.report, language))
+                )
+                stamp = found.moment.isoformat(timespec="minutes")
+                await outbox.enqueue(
+                    session,
+                    [
+                        Outgoing(
+                            f"digest:{stamp}:{person_id}",
+                            telegram_id,
+                            content,
+                            person_id=person_id,
+                            batch=f"digest:{stamp}",
+                        )
+                        for person_id, telegram_id, _language in found.readers
+                    ],
+                )
+            self.hamgam.sender.wake()

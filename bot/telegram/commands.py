@@ -48,6 +48,7 @@ STAFF: list[tuple[str, str]] = [
     ("newmeeting", N_("Invite to a meeting")),
     ("newindicator", N_("Define a shared indicator")),
     ("report", N_("The backbone's report for a period")),
+    ("digest", N_("The progress digest: on, off, how often")),
     ("poll", N_("Post a quick poll")),
     ("polls", N_("Quick polls and their votes")),
     ("cancel", N_("Cancel what I am doing")),

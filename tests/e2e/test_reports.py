@@ -3,10 +3,12 @@ initiative; nobody else gets it, and never in a group chat."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+from persiantools.jdatetime import JalaliDate
 from sqlalchemy import func, select
 
 from bot import clock
@@ -14,9 +16,11 @@ from bot.checkins.models import Checkin, CheckinParticipant, CheckinRound, Parti
 from bot.db import transaction
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
 from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
 from bot.people.models import Person as PersonRow
 from tests.e2e.harness import BotProcess, plain
+from tests.e2e.timeline import TimeMachine, eventually
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -196,3 +200,41 @@ async def test_nobody_else_gets_the_report(staff, resident, bot: BotProcess, cli
     await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
     reply = await reza.send("/report", chat_id=chat["id"])
     assert not any("گزارش" in plain(m) for m in reply.messages)
+
+
+async def test_the_weekly_digest_reaches_the_committee_once(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    machine = TimeMachine()  # a Thursday in Azar 1405
+    machine.travel_to(datetime.combine(JalaliDate(1405, 9, 12).to_gregorian(), time(12), TEHRAN))
+    reza = await staff()
+    maryam, neda = await resident("مریم"), await resident("ندا")
+    async with transaction(sessions) as session:
+        committee = Group(kind=GroupKind.STEERING_COMMITTEE, name_fa="کمیته راهبری", name_en="SC")
+        session.add(committee)
+        await session.flush()
+        maryam_id = await session.scalar(
+            select(PersonRow.id).where(PersonRow.telegram_id == maryam.user_id)
+        )
+        session.add(Membership(person_id=maryam_id, group_id=committee.id))
+    reply = await reza.send("/digest")
+    assert "خاموش" in reply.text
+    reply = await reza.press("هفتگی، برای کمیته راهبری")
+    assert reply.answer is not None and "شنبه ۱۴ آذر ۱۴۰۵، ساعت ۰۹:۰۰" in reply.answer["text"]
+
+    saturday = datetime.combine(JalaliDate(1405, 9, 14).to_gregorian(), time(9, 1), TEHRAN)
+    machine.travel_to(saturday)
+
+    async def digested(someone) -> int:
+        return sum("خلاصهٔ پیشرفت" in plain(m) for m in await someone.inbox())
+
+    await eventually(lambda: _at_least(digested, maryam, 1))
+    await bot.restart()
+    await asyncio.sleep(1.5)
+    assert await digested(maryam) == 1 and await digested(neda) == 0
+    reply = await reza.send("/digest")
+    assert "۲۱ آذر ۱۴۰۵" in reply.text  # the next Saturday
+
+
+async def _at_least(count, someone, times: int) -> bool:
+    return await count(someone) >= times

@@ -39,3 +39,20 @@ def test_periods_read_in_the_persian_calendar_in_both_languages() -> None:
     assert fmt.period(jalali(1405, 9, 1), False, "en") == "Azar 1405"
     assert fmt.period(jalali(1405, 7, 1), True, "fa") == "پاییز ۱۴۰۵"
     assert fmt.period(jalali(1405, 10, 1), True, "en") == "Winter 1405"
+
+
+def test_the_digest_goes_on_saturday_mornings_or_the_first_of_each_jalali_month() -> None:
+    from datetime import datetime, time
+
+    from bot.i18n.format import TEHRAN
+    from bot.reports.digest import next_moment
+    from bot.reports.models import DigestFrequency
+
+    thursday = datetime.combine(jalali(1405, 9, 12), time(12), TEHRAN)
+    assert next_moment(DigestFrequency.WEEKLY, thursday) == datetime.combine(
+        jalali(1405, 9, 14), time(9), TEHRAN
+    )
+    late_esfand = datetime.combine(jalali(1405, 12, 20), time(12), TEHRAN)
+    assert next_moment(DigestFrequency.MONTHLY, late_esfand) == datetime.combine(
+        jalali(1406, 1, 1), time(9), TEHRAN
+    )
