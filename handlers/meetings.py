@@ -39,6 +39,7 @@ from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingStatus, Rsvp
 from bot.meetings.recurrence import Frequency, from_first, weekday_of_month
 from bot.meetings.service import ChangeProblem, Invitee, RsvpProblem
+from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
@@ -75,6 +76,7 @@ REPEATS = {
     Frequency.MONTHLY_DAY.value: N_("Same date each month"),
 }
 REMINDER_CHOICES = {"24h1h": (24 * 60, 60), "1h": (60,), "none": ()}
+STAFF = 0  # in the list of groups to invite: the backbone staff, who form no group
 
 
 class MeetingButton(CallbackData, prefix="mtg"):
@@ -323,7 +325,7 @@ async def new_meeting(message: Message, state: FSMContext, session: AsyncSession
     if not summaries:
         await message.answer(_("Make a group first with /newgroup."))
         return
-    await state.set_data({"groups": [], "choices": [s.group.id for s in summaries]})
+    await state.set_data({"groups": [], "choices": [STAFF, *(s.group.id for s in summaries)]})
     await message.answer(
         _("Which groups are invited? Press each, then «Done»."),
         reply_markup=await _groups_keyboard(session, []),
@@ -341,6 +343,14 @@ async def _groups_keyboard(session: AsyncSession, chosen: list[int]) -> InlineKe
         ]
         for summary in await groups.summaries(session)
     ]
+    rows.append(
+        [
+            (
+                ("☑ " if STAFF in chosen else "☐ ") + _("Backbone staff"),
+                MeetingButton(action="group", value=str(STAFF)),
+            )
+        ]
+    )
     rows.append([(_("Done"), MeetingButton(action="groups_done"))])
     return _keyboard(rows)
 
@@ -553,6 +563,8 @@ async def reminders_chosen(
     names = [
         g.name(language) for g in (await meetings.group_names(session, data["groups"])).values()
     ]
+    if STAFF in data["groups"]:
+        names.append(_("Backbone staff"))
     title = data.get("title_fa") if language == "fa" else data.get("title_en")
     lines = [
         _("📅 <b>{title}</b>").format(
@@ -623,7 +635,8 @@ async def create(
         place=data.get("place"),
         link=data.get("link"),
         timezone=hamgam.settings.timezone,
-        group_ids=data["groups"],
+        group_ids=[group_id for group_id in data["groups"] if group_id != STAFF],
+        person_ids=[p.id for p in await people.staff(session)] if STAFF in data["groups"] else [],
         reminders_min=data["reminders"],
         recurrence=recurrence,
         author_id=person.id,
