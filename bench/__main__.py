@@ -1,7 +1,7 @@
-"""`make bench`: start-up time, idle memory and reply latency of the bot, and the outbox's
-figures (bench/delivery.py), written to bench/results.json (one flat object, figure name →
-number; names carry the unit). `python -m bench startup` or `python -m bench delivery` runs
-one part; figures of the other part are kept as they were."""
+"""`make bench`: start-up time, idle memory and reply latency of the bot, then each part
+(bench/delivery.py, checkins.py, answers.py, export.py, report.py), written to
+bench/results.json (one flat object, figure name → number; names carry the unit).
+`python -m bench <part> …` runs some parts; figures of the others are kept as they were."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import answers, checkins, delivery
+from bench import answers, checkins, delivery, export, report
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -80,6 +80,8 @@ PARTS = {
     "delivery": delivery.measure,
     "checkins": checkins.measure,
     "answers": answers.measure,
+    "export": export.measure,
+    "report": report.measure,
 }
 
 

@@ -789,3 +789,64 @@ async def survey_close(survey_id: int) -> None:
             raise click.ClickException(f"Survey {survey_id} is not open.")
         await surveys.close(session, found, clock.now())
     click.echo(f"Survey #{survey_id} closed.")
+
+
+EXPORT_DATASETS = (
+    "checkin_answers",
+    "survey_responses",
+    "indicator_values",
+    "deliveries",
+    "meetings",
+)  # bot.reports.export.Dataset, named here so that --help needs no import
+
+
+@main.command("export")
+@click.argument("dataset", type=click.Choice(EXPORT_DATASETS))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "--language",
+    type=click.Choice(["fa", "en"]),
+    default="fa",
+    show_default=True,
+    help="Of the headers, labels and (fa) the sheet's direction.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Default: ./hamgam-DATASET-YYYYMMDD-HHMM.EXT",
+)
+@coroutine
+async def export(dataset: str, fmt: str, language: str, out: str | None) -> None:
+    """Write stored answers, indicator values, deliveries or meetings to a CSV or XLSX file."""
+    from contextlib import ExitStack
+
+    from bot.reports.export import Dataset
+    from bot.reports.export import export as write_export
+
+    stamp = clock.now().astimezone(_settings().tz).strftime("%Y%m%d-%H%M")
+    path = Path(out or f"hamgam-{dataset}-{stamp}.{fmt}")
+    with ExitStack() as stack:
+        bars: list[Any] = []
+        shown = [0]
+
+        def progress(done: int, total: int) -> None:
+            if not bars:
+                bars.append(
+                    stack.enter_context(click.progressbar(length=max(total, 1), label="Exporting"))
+                )
+            bars[0].update(done - shown[0])
+            shown[0] = done
+
+        async with _session() as session:
+            written = await write_export(
+                session,
+                Dataset(dataset),
+                "xlsx" if fmt == "xlsx" else "csv",
+                language,
+                path,
+                progress=progress,
+            )
+    click.echo(f"{written} rows written to {path}")

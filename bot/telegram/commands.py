@@ -49,6 +49,7 @@ STAFF: list[tuple[str, str]] = [
     ("newindicator", N_("Define a shared indicator")),
     ("report", N_("The backbone's report for a period")),
     ("digest", N_("The progress digest: on, off, how often")),
+    ("export", N_("Export the data as CSV or Excel")),
     ("poll", N_("Post a quick poll")),
     ("polls", N_("Quick polls and their votes")),
     ("cancel", N_("Cancel what I am doing")),

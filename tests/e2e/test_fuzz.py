@@ -9,16 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import clock
 from bot.checkins.questions import Kind as CheckinKind
 from bot.checkins.questions import Question as CheckinQuestion
 from bot.db import create_engine, session_factory, transaction
 from bot.groups.models import Group, GroupKind
-from bot.people.audience import Audience, AudienceKind
-from bot.surveys import service as surveys
 from bot.surveys.form import Form, Kind, Question
 from tests.e2e.harness import BotProcess, Person, buttons
-from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
+from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin, survey_open_now
 
 PIECES = st.sampled_from(
     list("سلامکگچپژیيكةۀأإؤئءًٌٍَُِّ")
@@ -305,22 +302,10 @@ async def test_residents_answering_a_survey(
     if "respondent" not in cast:
         cast["respondent"] = respondent = await resident("مریم")
         engine = create_engine(database_url)
-        sessions = session_factory(engine)
-        async with transaction(sessions) as session:
-            many = tuple(
-                Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟"}, required=True)
-                for n in range(60)
-            )
-            draft = await surveys.create_draft(session, Form({"fa": "اعداد"}, many), "bot", None)
-            await surveys.publish(
-                session,
-                draft.id,
-                audience=Audience(AudienceKind.EVERYONE),
-                opens_at=clock.now(),
-                closes_at=clock.now() + timedelta(days=1),
-                anonymous=False,
-                actor_id=None,
-            )
+        many = tuple(
+            Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟"}, required=True) for n in range(60)
+        )
+        await survey_open_now(session_factory(engine), Form({"fa": "اعداد"}, many), days=1)
         await engine.dispose()
         await eventually(lambda: _invited(respondent))
         await respondent.press("▶️ شروع")

@@ -238,3 +238,38 @@ async def test_the_weekly_digest_reaches_the_committee_once(
 
 async def _at_least(count, someone, times: int) -> bool:
     return await count(someone) >= times
+
+
+async def test_exports_go_to_staff_in_private_only(
+    staff, resident, bot: BotProcess, client, sessions
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    reza = await staff()
+    maryam = await resident("مریم")
+    await generate(sessions)
+    await reza.send("/export")
+    await reza.press("جلسه‌ها و حضور")
+    reply = await reza.press("Excel (XLSX)")
+    document = next(m for m in reply.messages if m.get("document"))
+    assert "۲۴ ردیف" in plain(document)
+    book = load_workbook(io.BytesIO(await client.file_content(document["document"]["file_id"])))
+    assert book.active.sheet_view.rightToLeft
+    await reza.send("/export")
+    await reza.press("پیام‌های فرستاده‌شده")
+    reply = await reza.press("CSV")
+    document = next(m for m in reply.messages if m.get("document"))
+    data = await client.file_content(document["document"]["file_id"])
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == 1 + 37
+
+    reply = await maryam.send("/export")
+    assert "سازمان پشتیبان" in reply.text and not any(m.get("document") for m in reply.messages)
+    chat = await client.create_chat("کارگروه سبز", "supergroup")
+    await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
+    reply = await reza.send("/export", chat_id=chat["id"])
+    assert not any(m.get("document") or "کدام داده" in plain(m) for m in reply.messages)

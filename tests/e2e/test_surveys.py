@@ -20,7 +20,7 @@ from bot.surveys.form import Choice, Form, Kind, Question
 from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
 from bot.surveys.xlsform import write_xlsform
 from tests.e2e.harness import BotProcess, buttons, plain
-from tests.e2e.timeline import TimeMachine, eventually
+from tests.e2e.timeline import TimeMachine, eventually, survey_open_now
 
 NEIGHBOURHOOD = Form(
     {"fa": "نظرسنجی محله", "en": "Neighbourhood survey"},
@@ -74,27 +74,8 @@ NEIGHBOURHOOD = Form(
 )
 
 
-EVERYONE = Audience(AudienceKind.EVERYONE)
-
-
-async def published(
-    sessions,
-    form: Form = NEIGHBOURHOOD,
-    anonymous: bool = False,
-    audience: Audience = EVERYONE,
-) -> int:
-    async with transaction(sessions) as session:
-        draft = await surveys.create_draft(session, form, "bot", None)
-        await surveys.publish(
-            session,
-            draft.id,
-            audience=audience,
-            opens_at=clock.now(),
-            closes_at=clock.now() + timedelta(days=3),
-            anonymous=anonymous,
-            actor_id=None,
-        )
-    return draft.id
+async def published(sessions, form: Form = NEIGHBOURHOOD, **options) -> int:
+    return await survey_open_now(sessions, form, **options)
 
 
 async def invited(someone) -> bool:

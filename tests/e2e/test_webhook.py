@@ -53,31 +53,15 @@ async def test_survey_answers_are_replied_in_the_webhook_response(
 ) -> None:
     """The next question goes back in the response to Telegram, after the answer is stored,
     with the same right-to-left care as any other message."""
-    from datetime import timedelta
-
-    from bot import clock
-    from bot.db import transaction
-    from bot.people.audience import Audience, AudienceKind
-    from bot.surveys import service as surveys
     from bot.surveys.form import Form, Kind, Question
-    from tests.e2e.timeline import eventually
+    from tests.e2e.timeline import eventually, survey_open_now
 
     maryam = await resident("مریم")
     form = Form(
         {"fa": "Neighbourhood survey", "en": "Neighbourhood survey"},
         tuple(Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟"}, required=True) for n in range(3)),
     )
-    async with transaction(sessions) as session:
-        draft = await surveys.create_draft(session, form, "bot", None)
-        await surveys.publish(
-            session,
-            draft.id,
-            audience=Audience(AudienceKind.EVERYONE),
-            opens_at=clock.now(),
-            closes_at=clock.now() + timedelta(days=1),
-            anonymous=False,
-            actor_id=None,
-        )
+    await survey_open_now(sessions, form, days=1)
 
     async def invited() -> bool:
         return any("Neighbourhood survey" in str(m.get("plain_text")) for m in await maryam.inbox())

@@ -1,5 +1,5 @@
-"""Time and check-ins for end-to-end tests: a clock to move forward, and a working group
-whose check-in falls due in an hour."""
+"""Time and arrangements for end-to-end tests: a clock to move forward, a working group whose
+check-in falls due in an hour, a survey open from now."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from bot.checkins.schedule import Schedule, Window
 from bot.db import transaction
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
+from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person as PersonRow
+from bot.surveys import service as surveys
+from bot.surveys.form import Form
 from tests.e2e.harness import Person
 
 
@@ -78,3 +81,29 @@ async def group_with_checkin(
             **({"questions": questions} if questions else {}),
         )
     return local_due.astimezone(UTC)
+
+
+EVERYONE = Audience(AudienceKind.EVERYONE)
+
+
+async def survey_open_now(
+    sessions: async_sessionmaker[AsyncSession],
+    form: Form,
+    *,
+    anonymous: bool = False,
+    audience: Audience = EVERYONE,
+    days: int = 3,
+) -> int:
+    """A survey published to open now (the clock sends the invitations); returns its id."""
+    async with transaction(sessions) as session:
+        draft = await surveys.create_draft(session, form, "bot", None)
+        await surveys.publish(
+            session,
+            draft.id,
+            audience=audience,
+            opens_at=clock.now(),
+            closes_at=clock.now() + timedelta(days=days),
+            anonymous=anonymous,
+            actor_id=None,
+        )
+    return draft.id

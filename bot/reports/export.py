@@ -1,0 +1,809 @@
+"""Stored responses as files for the backbone's analysts: CSV for Excel or an XLSX workbook.
+
+Exports stream: rows come in chunks of CHUNK from a server-side cursor (the session's
+connection, `stream` with `yield_per`) as plain tuples of the columns a Core select names (no
+ORM object per row), and are written as they come, so memory stays flat however many rows
+there are. Small dimension tables (groups, rounds' questions, survey forms, indicators,
+meetings) are read up front; people's names are joined in SQL, since there may be many people.
+
+Every time is Tehran local time, given twice: a real Gregorian datetime (a datetime cell in
+XLSX, "2026-11-27 18:30:00" in CSV, which Excel reads as a date) and beside it a Jalali text
+column ("1405/09/06 18:30"). Numbers are ASCII digits, and numbers in XLSX are number cells.
+Free text (answers, names, errors) is written as people wrote it; in CSV a text that Excel
+would take for a formula gets a leading apostrophe.
+
+Anonymous surveys: a row never carries a person or a time, whatever the database holds.
+
+Converting and writing run in a worker thread, a chunk at a time, so that an export started
+inside the running bot does not stall its event loop. (Reading the next chunk meanwhile gained
+nothing: both halves need the GIL.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal
+
+from persiantools.jdatetime import JalaliDate
+from sqlalchemy import ColumnElement, Select, func, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
+
+from bot.checkins.models import Checkin, CheckinAnswer, CheckinRound
+from bot.delivery.models import Delivery
+from bot.groups.models import Group
+from bot.i18n.format import TEHRAN
+from bot.indicators.models import Indicator, IndicatorValue
+from bot.meetings.models import Meeting, MeetingInvitee
+from bot.people.models import Person
+from bot.surveys.form import Kind, Question
+from bot.surveys.models import Survey, SurveyAnswer, SurveyResponse
+from bot.surveys.service import form_of
+
+__all__ = ["CHUNK", "Dataset", "Format", "export"]
+
+CHUNK = 10_000  # rows per fetch and per write
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included: more rows go on to a next
+Format = Literal["csv", "xlsx"]
+Progress = Callable[[int, int], None]  # (rows written, rows in all)
+
+
+class Dataset(StrEnum):
+    CHECKIN_ANSWERS = "checkin_answers"
+    SURVEY_RESPONSES = "survey_responses"
+    INDICATOR_VALUES = "indicator_values"
+    DELIVERIES = "deliveries"
+    MEETINGS = "meetings"
+
+
+# ---- words ------------------------------------------------------------------------------------
+
+# Column headers, (Persian, English). The bot's gettext catalogs are for what people read in
+# Telegram; a file's headers live here, beside the columns they name.
+HEADERS: dict[str, tuple[str, str]] = {
+    "group": ("گروه", "Group"),
+    "round": ("شمارهٔ نوبت", "Round"),
+    "due_at": ("زمان نوبت", "Round time"),
+    "person": ("نام", "Name"),
+    "question_number": ("ردیف سؤال", "Question no."),
+    "question": ("سؤال", "Question"),
+    "answer": ("پاسخ", "Answer"),
+    "answered_at": ("زمان پاسخ", "Answered at"),
+    "survey": ("شمارهٔ نظرسنجی", "Survey"),
+    "survey_title": ("عنوان نظرسنجی", "Survey title"),
+    "response": ("شمارهٔ پاسخ‌نامه", "Response"),
+    "finished": ("کامل شده", "Finished"),
+    "question_name": ("نام سؤال", "Question name"),
+    "indicator": ("شمارهٔ شاخص", "Indicator"),
+    "indicator_name": ("شاخص", "Indicator name"),
+    "period_start": ("آغاز دوره", "Period start"),
+    "value": ("مقدار", "Value"),
+    "unit": ("واحد", "Unit"),
+    "source": ("منبع", "Source"),
+    "reported_by": ("گزارش‌دهنده", "Reported by"),
+    "reported_at": ("زمان گزارش", "Reported at"),
+    "current": ("مقدار فعلی دوره", "Current value"),
+    "delivery": ("شناسه", "ID"),
+    "batch": ("دسته", "Batch"),
+    "chat": ("شناسهٔ گفتگو", "Chat ID"),
+    "status": ("وضعیت", "Status"),
+    "attempts": ("دفعات تلاش", "Attempts"),
+    "last_error": ("آخرین خطا", "Last error"),
+    "created_at": ("زمان ثبت", "Created at"),
+    "finished_at": ("زمان پایان", "Finished at"),
+    "meeting": ("شمارهٔ جلسه", "Meeting"),
+    "title": ("عنوان جلسه", "Meeting title"),
+    "starts_at": ("زمان شروع", "Starts at"),
+    "meeting_status": ("وضعیت جلسه", "Meeting status"),
+    "rsvp": ("پاسخ دعوت", "RSVP"),
+    "attended": ("حضور", "Attended"),
+}
+# Beside a date or time: which calendar each of its two columns is in.
+CALENDARS = {"gregorian": ("میلادی", "Gregorian"), "jalali": ("شمسی", "Jalali")}
+
+# Stored codes as a reader says them; a code missing here is written as it is stored.
+LABELS: dict[str, tuple[str, str]] = {
+    "yes": ("بله", "yes"),
+    "no": ("خیر", "no"),
+    # indicator_value.source
+    "report": ("گزارش در بات", "report"),
+    "checkin": ("پیگیری دوره‌ای", "check-in"),
+    "cli": ("خط فرمان", "command line"),
+    # delivery.status
+    "pending": ("در صف", "pending"),
+    "sending": ("در حال ارسال", "sending"),
+    "sent": ("ارسال شد", "sent"),
+    "failed": ("ناموفق", "failed"),
+    "unreachable": ("در دسترس نیست", "unreachable"),
+    "skipped": ("ارسال نشد", "skipped"),
+    # meeting.status
+    "scheduled": ("برقرار", "scheduled"),
+    "cancelled": ("لغو شده", "cancelled"),
+}
+RSVP_LABELS: dict[str, tuple[str, str]] = {
+    "pending": ("بی‌پاسخ", "no answer"),
+    "yes": ("می‌آید", "coming"),
+    "no": ("نمی‌آید", "not coming"),
+    "maybe": ("شاید", "maybe"),
+}
+SHEETS: dict[Dataset, tuple[str, str]] = {
+    Dataset.CHECKIN_ANSWERS: ("پاسخ‌های پیگیری", "Check-in answers"),
+    Dataset.SURVEY_RESPONSES: ("پاسخ‌های نظرسنجی", "Survey responses"),
+    Dataset.INDICATOR_VALUES: ("مقادیر شاخص‌ها", "Indicator values"),
+    Dataset.DELIVERIES: ("پیام‌های ارسالی", "Deliveries"),
+    Dataset.MEETINGS: ("جلسه‌ها و حضور", "Meetings"),
+}
+
+
+def _word(words: tuple[str, str], language: str) -> str:
+    return words[1] if language == "en" else words[0]
+
+
+def _labels(table: dict[str, tuple[str, str]], language: str) -> dict[str, str]:
+    return {code: _word(words, language) for code, words in table.items()}
+
+
+def _text(texts: dict[str, str] | None, language: str) -> str:
+    """Staff-written content in the chosen language, else the other one."""
+    if not texts:
+        return ""
+    other = "fa" if language == "en" else "en"
+    return texts.get(language) or texts.get(other) or ""
+
+
+# ---- columns ----------------------------------------------------------------------------------
+
+
+class Cell(Enum):
+    TEXT = "text"  # str or None
+    INT = "int"  # int or None
+    NUMBER = "number"  # a decimal as ASCII text (Number) or None
+    VALUE = "value"  # an answer: Number, or str
+    MOMENT = "moment"  # an aware datetime, SQLite's UTC text, or None: two columns (Gregorian,
+    # Jalali)
+    DAY = "day"  # a date or None: two columns, Gregorian and Jalali
+
+
+class Number(str):
+    """A decimal kept as its exact ASCII text: written as is in CSV, as a number in XLSX."""
+
+    __slots__ = ()
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+_WIDTHS = {
+    Cell.TEXT: 22,
+    Cell.INT: 11,
+    Cell.NUMBER: 12,
+    Cell.VALUE: 30,
+    Cell.MOMENT: 17,
+    Cell.DAY: 11,
+}
+
+
+def number(text: str | None) -> Number | None:
+    """A stored decimal as a Number, or None when the text is not a plain decimal."""
+    if text is None:
+        return None
+    return Number(text) if _DECIMAL.fullmatch(text) else None
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # in HEADERS
+    kind: Cell
+    width: int | None = None  # characters, in XLSX; None: by kind
+
+    def headers(self, language: str) -> list[str]:
+        header = _word(HEADERS[self.key], language)
+        if self.kind in (Cell.MOMENT, Cell.DAY):
+            return [
+                f"{header} ({_word(CALENDARS[calendar], language)})"
+                for calendar in ("gregorian", "jalali")
+            ]
+        return [header]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one dataset needs: its columns, how many rows, the rows, and a row's cells."""
+
+    columns: tuple[Column, ...]
+    count: Select[Any]
+    query: Select[Any]
+    convert: Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+# ---- the datasets -----------------------------------------------------------------------------
+
+
+def _unprocessed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The driver's value as it comes (SQLite: UTC text, PostgreSQL: an aware datetime or a
+    bool), for the big tables: converting it in the writer thread (_Calendar.local) costs a
+    fraction of SQLAlchemy's per-value processing on the event loop."""
+    return type_coerce(column, NullType())
+
+
+def _yes_no(language: str) -> Callable[[bool | None], str | None]:
+    yes, no = _word(LABELS["yes"], language), _word(LABELS["no"], language)
+    return lambda flag: None if flag is None else yes if flag else no
+
+
+async def _checkin_answers(session: AsyncSession, language: str) -> Plan:
+    groups = {group.id: group.name(language) for group in await session.scalars(select(Group))}
+    # A round's questions as it asked them (the snapshot taken when it started).
+    rounds: dict[int, tuple[str, datetime, list[tuple[str, str, list[str]]]]] = {}
+    for round_id, due_at, questions, group_id in await session.execute(
+        select(CheckinRound.id, CheckinRound.due_at, CheckinRound.questions, Checkin.group_id).join(
+            Checkin, Checkin.id == CheckinRound.checkin_id
+        )
+    ):
+        asked = [
+            (
+                _text(question.get("text"), language),
+                str(question.get("kind") or "text"),
+                [_text(choice, language) for choice in question.get("choices") or ()],
+            )
+            for question in questions
+        ]
+        rounds[round_id] = (groups.get(group_id, ""), due_at, asked)
+    # Kinds stored as numbers (checkins.questions: number, scale, and an indicator's value).
+    numeric = {"number", "scale", "indicator"}
+
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        round_id, name, index, value, answered_at = row
+        group, due_at, asked = rounds.get(round_id) or ("", None, [])
+        text, kind, choices = asked[index] if index < len(asked) else ("", "text", [])
+        if kind == "choice" and value.isdigit() and int(value) < len(choices):
+            value = choices[int(value)]
+        elif kind in numeric:
+            value = number(value) or value
+        return (group, round_id, due_at, name, index + 1, text, value, answered_at)
+
+    return Plan(
+        columns=(
+            Column("group", Cell.TEXT),
+            Column("round", Cell.INT),
+            Column("due_at", Cell.MOMENT),
+            Column("person", Cell.TEXT),
+            Column("question_number", Cell.INT),
+            Column("question", Cell.TEXT, 40),
+            Column("answer", Cell.VALUE, 50),
+            Column("answered_at", Cell.MOMENT),
+        ),
+        count=select(func.count()).select_from(CheckinAnswer),
+        query=select(
+            CheckinAnswer.round_id,
+            Person.display_name,
+            CheckinAnswer.question,
+            CheckinAnswer.value,
+            _unprocessed(CheckinAnswer.answered_at),
+        )
+        .outerjoin(Person, Person.id == CheckinAnswer.person_id)
+        .order_by(CheckinAnswer.round_id, CheckinAnswer.person_id, CheckinAnswer.question),
+        convert=convert,
+    )
+
+
+def _reader(question: Question, language: str) -> Callable[[str], Any]:
+    """How a stored answer (JSON) to this question reads: choices by their labels, several
+    joined with «; », numbers as Number."""
+    labels = {option.name: _text(option.label, language) for option in question.options}
+    loads = json.loads
+    if question.kind in (Kind.NUMBER, Kind.SCALE):
+        return lambda stored: number(str(loads(stored))) or str(loads(stored))
+    if question.kind is Kind.MULTIPLE:
+        return lambda stored: "; ".join(labels.get(name, name) for name in loads(stored))
+    if question.kind in (Kind.SINGLE, Kind.YES_NO):
+        return lambda stored: labels.get(data := loads(stored), data)
+    return lambda stored: str(loads(stored))
+
+
+async def _survey_responses(session: AsyncSession, language: str) -> Plan:
+    surveys: dict[int, tuple[str, bool]] = {}
+    questions: dict[tuple[int, str], tuple[str, Callable[[str], Any]]] = {}
+    for survey in await session.scalars(select(Survey)):
+        form = form_of(survey)
+        surveys[survey.id] = (_text(form.title, language), survey.anonymous)
+        for question in form.questions:
+            reader = _reader(question, language)
+            questions[survey.id, question.name] = (_text(question.label, language), reader)
+    yes_no = _yes_no(language)
+
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        survey_id, response_id, finished, name, question, stored, answered_at = row
+        title, anonymous = surveys.get(survey_id, ("", True))
+        label, reader = questions.get((survey_id, question)) or ("", str)
+        try:
+            value = reader(stored)
+        except (ValueError, TypeError):  # not what the form expects: show it as stored
+            value = stored
+        if anonymous:  # no person and no time, even if a row somehow kept one
+            name = answered_at = None
+        return (
+            survey_id,
+            title,
+            response_id,
+            yes_no(finished),
+            name,
+            question,
+            label,
+            value,
+            answered_at,
+        )
+
+    answered = SurveyAnswer.value.is_not(None)  # None marks a skipped question or a note read
+    return Plan(
+        columns=(
+            Column("survey", Cell.INT),
+            Column("survey_title", Cell.TEXT, 30),
+            Column("response", Cell.INT),
+            Column("finished", Cell.TEXT, 10),
+            Column("person", Cell.TEXT),
+            Column("question_name", Cell.TEXT, 16),
+            Column("question", Cell.TEXT, 40),
+            Column("answer", Cell.VALUE, 40),
+            Column("answered_at", Cell.MOMENT),
+        ),
+        count=select(func.count()).select_from(SurveyAnswer).where(answered),
+        query=select(
+            SurveyResponse.survey_id,
+            SurveyAnswer.response_id,
+            _unprocessed(SurveyResponse.finished),
+            Person.display_name,
+            SurveyAnswer.question,
+            SurveyAnswer.value,
+            _unprocessed(SurveyAnswer.answered_at),
+        )
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .outerjoin(Person, Person.id == SurveyResponse.person_id)
+        .where(answered)
+        .order_by(SurveyAnswer.response_id, SurveyAnswer.position),
+        convert=convert,
+    )
+
+
+async def _indicator_values(session: AsyncSession, language: str) -> Plan:
+    indicators = {
+        indicator.id: (_text(indicator.name, language), _text(indicator.unit, language))
+        for indicator in await session.scalars(select(Indicator))
+    }
+    sources = _labels({k: LABELS[k] for k in ("report", "checkin", "cli")}, language)
+    yes_no = _yes_no(language)
+    # The newest row of a period counts (indicators.service.latest_for); corrections stay.
+    newest_first = (
+        func.row_number()
+        .over(
+            partition_by=(IndicatorValue.indicator_id, IndicatorValue.period_start),
+            order_by=(IndicatorValue.reported_at.desc(), IndicatorValue.id.desc()),
+        )
+        .label("newest_first")
+    )
+
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        indicator_id, period_start, value, source, name, reported_at, rank = row
+        indicator, unit = indicators.get(indicator_id, ("", ""))
+        return (
+            indicator_id,
+            indicator,
+            period_start,
+            number(value) or value,
+            unit,
+            sources.get(source, source),
+            name,
+            reported_at,
+            yes_no(rank == 1),
+        )
+
+    return Plan(
+        columns=(
+            Column("indicator", Cell.INT),
+            Column("indicator_name", Cell.TEXT, 30),
+            Column("period_start", Cell.DAY),
+            Column("value", Cell.NUMBER),
+            Column("unit", Cell.TEXT, 12),
+            Column("source", Cell.TEXT, 14),
+            Column("reported_by", Cell.TEXT),
+            Column("reported_at", Cell.MOMENT),
+            Column("current", Cell.TEXT, 12),
+        ),
+        count=select(func.count()).select_from(IndicatorValue),
+        query=select(
+            IndicatorValue.indicator_id,
+            IndicatorValue.period_start,
+            IndicatorValue.value,
+            IndicatorValue.source,
+            Person.display_name,
+            IndicatorValue.reported_at,
+            newest_first,
+        )
+        .outerjoin(Person, Person.id == IndicatorValue.reported_by)
+        .order_by(
+            IndicatorValue.indicator_id,
+            IndicatorValue.period_start,
+            IndicatorValue.reported_at,
+            IndicatorValue.id,
+        ),
+        convert=convert,
+    )
+
+
+async def _deliveries(session: AsyncSession, language: str) -> Plan:
+    statuses = _labels(LABELS, language)
+
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        status = row[3]
+        return (*row[:3], statuses.get(status, status), *row[4:])
+
+    return Plan(
+        columns=(
+            Column("delivery", Cell.INT),
+            Column("batch", Cell.TEXT),
+            Column("chat", Cell.INT, 16),
+            Column("status", Cell.TEXT, 14),
+            Column("attempts", Cell.INT),
+            Column("last_error", Cell.TEXT, 40),
+            Column("created_at", Cell.MOMENT),
+            Column("finished_at", Cell.MOMENT),
+        ),
+        count=select(func.count()).select_from(Delivery),
+        query=select(
+            Delivery.id,
+            Delivery.batch,
+            Delivery.chat_id,
+            Delivery.status,
+            Delivery.attempts,
+            Delivery.last_error,
+            _unprocessed(Delivery.created_at),
+            _unprocessed(Delivery.finished_at),
+        ).order_by(Delivery.id),
+        convert=convert,
+    )
+
+
+async def _meetings(session: AsyncSession, language: str) -> Plan:
+    meetings = {
+        meeting_id: (_text(title, language), starts_at, status)
+        for meeting_id, title, starts_at, status in await session.execute(
+            select(Meeting.id, Meeting.title, Meeting.starts_at, Meeting.status)
+        )
+    }
+    statuses = _labels(LABELS, language)
+    rsvps = _labels(RSVP_LABELS, language)
+    yes_no = _yes_no(language)
+
+    def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+        meeting_id, name, rsvp, attended = row
+        title, starts_at, status = meetings.get(meeting_id, ("", None, ""))
+        return (
+            meeting_id,
+            title,
+            starts_at,
+            statuses.get(status, status),
+            name,
+            rsvps.get(rsvp, rsvp),
+            yes_no(attended),  # empty while attendance is not marked
+        )
+
+    return Plan(
+        columns=(
+            Column("meeting", Cell.INT),
+            Column("title", Cell.TEXT, 30),
+            Column("starts_at", Cell.MOMENT),
+            Column("meeting_status", Cell.TEXT, 12),
+            Column("person", Cell.TEXT),
+            Column("rsvp", Cell.TEXT, 12),
+            Column("attended", Cell.TEXT, 8),
+        ),
+        count=select(func.count()).select_from(MeetingInvitee),
+        query=select(
+            MeetingInvitee.meeting_id,
+            Person.display_name,
+            MeetingInvitee.rsvp,
+            MeetingInvitee.attended,
+        )
+        .outerjoin(Person, Person.id == MeetingInvitee.person_id)
+        .order_by(MeetingInvitee.meeting_id, MeetingInvitee.person_id),
+        convert=convert,
+    )
+
+
+PLANS = {
+    Dataset.CHECKIN_ANSWERS: _checkin_answers,
+    Dataset.SURVEY_RESPONSES: _survey_responses,
+    Dataset.INDICATOR_VALUES: _indicator_values,
+    Dataset.DELIVERIES: _deliveries,
+    Dataset.MEETINGS: _meetings,
+}
+
+
+# ---- times ------------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_ONE_DAY = timedelta(days=1)
+_UNKNOWN = timedelta(days=-1)  # not looked up yet (no real offset is a whole negative day)
+
+
+def _whole_day_offset(ordinal: int) -> timedelta | None:
+    """Tehran's UTC offset throughout this UTC day, or None if it changed during it."""
+    start = datetime.fromordinal(ordinal).replace(tzinfo=UTC)
+    first = start.astimezone(TEHRAN).utcoffset()
+    last = (start + _ONE_DAY - timedelta(microseconds=1)).astimezone(TEHRAN).utcoffset()
+    return first if first == last else None
+
+
+class _Calendar:
+    """Tehran local time of a stored moment, and Jalali dates, with what is slow done once per
+    day: persiantools' conversion, and zoneinfo's offset (one per UTC day, unless Tehran's
+    clocks moved that day, as they did for daylight saving until 2022)."""
+
+    def __init__(self) -> None:
+        self._days: dict[date, str] = {}
+        self._offsets: dict[int, timedelta | None] = {}
+
+    def local(self, value: datetime | str) -> datetime:
+        """Naive Tehran time of an aware datetime, or of SQLite's UTC text."""
+        if type(value) is not str:
+            return value.astimezone(TEHRAN).replace(tzinfo=None)  # type: ignore[union-attr]
+        utc = datetime.fromisoformat(value)
+        day = utc.toordinal()
+        offset = self._offsets.get(day, _UNKNOWN)
+        if offset is _UNKNOWN:
+            offset = self._offsets[day] = _whole_day_offset(day)
+        if offset is None:
+            return utc.replace(tzinfo=UTC).astimezone(TEHRAN).replace(tzinfo=None)
+        return utc + offset  # type: ignore[operator]
+
+    def jalali(self, day: date) -> str:
+        text = self._days.get(day)
+        if text is None:
+            jalali = JalaliDate(day)
+            text = self._days[day] = f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+        return text
+
+
+# ---- writers ----------------------------------------------------------------------------------
+
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def _safe(text: str | None) -> str | None:
+    """Text that Excel would run as a formula («=…», «+…», «@…», but not «-5») starts with an
+    apostrophe instead (CSV injection)."""
+    if text and text[0] in _FORMULA_START and not _DECIMAL.fullmatch(text):
+        return "'" + text
+    return text
+
+
+class _CsvSink:
+    """UTF-8 with a BOM (so Excel reads Persian), CRLF lines; each date or time as ISO text
+    and Jalali text. A chunk is formatted in memory and encoded at once."""
+
+    def __init__(self, stream: IO[bytes], columns: Sequence[Column], language: str) -> None:
+        self._stream = stream
+        self._calendar = _Calendar()
+        self._kinds = [column.kind for column in columns]
+        stream.write(codecs.BOM_UTF8)
+        self._put([[h for column in columns for h in column.headers(language)]])
+
+    def _put(self, lines: list[list[Any]]) -> None:
+        text = io.StringIO()
+        csv.writer(text).writerows(lines)
+        self._stream.write(text.getvalue().encode())
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        local, jalali = self._calendar.local, self._calendar.jalali
+        kinds = self._kinds
+        text, value_, moment_, day_ = Cell.TEXT, Cell.VALUE, Cell.MOMENT, Cell.DAY  # fast names
+        lines = []
+        for row in rows:
+            cells: list[Any] = []
+            append = cells.append
+            for kind, value in zip(kinds, row, strict=True):
+                if value is None:
+                    append(None)
+                    if kind is moment_ or kind is day_:
+                        append(None)
+                elif kind is text or kind is value_:
+                    append(_safe(value))
+                elif kind is moment_:
+                    moment = local(value)
+                    iso = moment.isoformat(" ", "seconds")
+                    append(iso)
+                    append(jalali(moment.date()) + iso[10:16])
+                elif kind is day_:
+                    append(value.isoformat())
+                    append(jalali(value))
+                else:  # ints and Numbers: the csv module writes them as they are
+                    append(value)
+            lines.append(cells)
+        self._put(lines)
+
+    def close(self) -> None:
+        self._stream.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+class _XlsxSink:
+    """One right-to-left sheet for Persian (left-to-right for English), a frozen bold header,
+    datetimes as datetime cells (Excel serials of the naive Tehran time, in a date format) with
+    a Jalali text column beside, numbers as numbers. Rows past Excel's limit go on to a next
+    sheet. constant_memory writes each row out as it is given: the workbook holds one row."""
+
+    def __init__(
+        self, target: IO[bytes], columns: Sequence[Column], language: str, sheet: str
+    ) -> None:
+        import xlsxwriter  # only exports need it
+
+        # constant_memory spools each sheet to a temporary file: kept in a folder of our own,
+        # so that an export that fails leaves nothing behind.
+        self._spool = tempfile.TemporaryDirectory(prefix="hamgam-export-")
+        self._book = xlsxwriter.Workbook(
+            target,
+            {
+                "tmpdir": self._spool.name,
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "use_zip64": True,
+            },
+        )
+        self._columns = columns
+        self._kinds = [column.kind for column in columns]
+        # Where each column starts: a date or time takes two (Gregorian, then Jalali).
+        spans = [2 if kind in (Cell.MOMENT, Cell.DAY) else 1 for kind in self._kinds]
+        self._starts = [sum(spans[:n]) for n in range(len(spans))]
+        self._language = language
+        self._sheet_name = sheet
+        self._bold = self._book.add_format({"bold": True})
+        self._moment_format = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self._day_format = self._book.add_format({"num_format": "yyyy-mm-dd"})
+        self._calendar = _Calendar()
+        self._sheets = 0
+        self._new_sheet()
+
+    def _new_sheet(self) -> None:
+        self._sheets += 1
+        name = self._sheet_name if self._sheets == 1 else f"{self._sheet_name} ({self._sheets})"
+        sheet = self._sheet = self._book.add_worksheet(name[:31])
+        if self._language == "fa":
+            sheet.right_to_left()
+        sheet.freeze_panes(1, 0)
+        at = 0
+        for column in self._columns:
+            for offset, header in enumerate(column.headers(self._language)):
+                width = column.width if column.width and offset == 0 else _WIDTHS[column.kind]
+                sheet.set_column(at, at, width)
+                sheet.write_string(0, at, header, self._bold)
+                at += 1
+        self._row = 1
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        local, jalali = self._calendar.local, self._calendar.jalali
+        moment_format, day_format = self._moment_format, self._day_format
+        text, integer, moment_, day_ = Cell.TEXT, Cell.INT, Cell.MOMENT, Cell.DAY  # fast names
+        epoch, epoch_day, one_day = _EXCEL_EPOCH, _EXCEL_EPOCH.date(), _ONE_DAY
+        layout = list(zip(self._kinds, self._starts, strict=True))
+        write_string, write_number = self._sheet.write_string, self._sheet.write_number
+        for values in rows:
+            if self._row >= XLSX_MAX_ROWS:
+                self._new_sheet()
+                write_string, write_number = self._sheet.write_string, self._sheet.write_number
+            row = self._row
+            for (kind, col), value in zip(layout, values, strict=True):
+                if value is None or value == "":
+                    pass  # an empty cell
+                elif kind is text:
+                    write_string(row, col, value)
+                elif kind is integer:
+                    write_number(row, col, value)
+                elif kind is moment_:
+                    moment = local(value)
+                    write_number(row, col, (moment - epoch) / one_day, moment_format)
+                    stamp = f"{jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}"
+                    write_string(row, col + 1, stamp)
+                elif kind is day_:
+                    write_number(row, col, (value - epoch_day) / one_day, day_format)
+                    write_string(row, col + 1, jalali(value))
+                elif type(value) is Number:  # VALUE or NUMBER
+                    write_number(row, col, float(value))
+                else:
+                    write_string(row, col, value)
+            self._row += 1
+
+    def close(self) -> None:
+        try:
+            self._book.close()
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        self._spool.cleanup()
+
+
+# ---- the export -------------------------------------------------------------------------------
+
+
+async def export(
+    session: AsyncSession,
+    dataset: Dataset,
+    fmt: Format,
+    language: str,
+    destination: BinaryIO | str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Writes the dataset as CSV or XLSX to a binary stream (left open) or to a file path
+    (whole or not at all: written beside it, then renamed); returns the rows written."""
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"unknown format {fmt!r}")
+    if not isinstance(destination, str | os.PathLike):
+        return await _export(session, Dataset(dataset), fmt, language, destination, progress)
+    path = Path(destination)
+    partial = path.with_name(path.name + ".part")
+    try:
+        stream = await asyncio.to_thread(partial.open, "wb")
+        try:
+            written = await _export(session, Dataset(dataset), fmt, language, stream, progress)
+        finally:
+            await asyncio.to_thread(stream.close)
+        partial.replace(path)
+        return written
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+async def _export(
+    session: AsyncSession,
+    dataset: Dataset,
+    fmt: Format,
+    language: str,
+    stream: IO[bytes],
+    progress: Progress | None,
+) -> int:
+    plan = await PLANS[dataset](session, language)
+    total = await session.scalar(plan.count) or 0
+    if progress is not None:
+        progress(0, total)
+
+    def open_sink() -> _CsvSink | _XlsxSink:
+        if fmt == "csv":
+            return _CsvSink(stream, plan.columns, language)
+        return _XlsxSink(stream, plan.columns, language, _word(SHEETS[dataset], language))
+
+    def write(rows: Sequence[Any]) -> int:
+        sink.write(map(plan.convert, rows))
+        return len(rows)
+
+    sink = await asyncio.to_thread(open_sink)
+    written = 0
+    try:
+        # Core rows from the session's connection: the ORM's per-row handling is not needed.
+        connection = await session.connection()
+        result = await connection.stream(plan.query.execution_options(yield_per=CHUNK))
+        try:
+            async for rows in result.partitions():
+                written += await asyncio.to_thread(write, rows)
+                if progress is not None:
+                    progress(written, max(total, written))
+        finally:
+            await result.close()
+    except BaseException:
+        await asyncio.to_thread(sink.abort)
+        raise
+    await asyncio.to_thread(sink.close)
+    return written
