@@ -125,20 +125,35 @@ def report_text(report: summary.Report, language: str) -> str:
         for item in report.participation
     ] or ["• —"]
     lines += ["", _("<b>Surveys</b> (finished of invited)")]
-    lines += [
-        f"• {escape(pick(figures.survey.form['title'], language))}: "
-        + _rate(*figures.rates.total, language)
-        + (
-            " · "
-            + "؛ ".join(
-                f"{escape(area)} {_rate(*counts, language)}"
-                for area, counts in figures.rates.areas.items()
-            )
-            if figures.rates.areas
-            else ""
+    for figures in report.surveys:
+        lines.append(
+            f"• {escape(pick(figures.survey.form['title'], language))}: "
+            + _rate(*figures.rates.total, language)
         )
-        for figures in report.surveys
-    ] or ["• —"]
+        if figures.rates.areas:
+            lines.append(
+                "  "
+                + _("By area: {rates}").format(
+                    rates="؛ ".join(
+                        f"{escape(area)} {_rate(*counts, language)}"
+                        for area, counts in figures.rates.areas.items()
+                    )
+                )
+            )
+        if figures.rates.groups:
+            lines.append(
+                "  "
+                + _("By working group: {rates}").format(
+                    rates="؛ ".join(
+                        escape(report.group_name(group_id, language))
+                        + " "
+                        + _rate(*counts, language)
+                        for group_id, counts in figures.rates.groups.items()
+                    )
+                )
+            )
+    if not report.surveys:
+        lines.append("• —")
     reach = report.reach
     lines += [
         "",

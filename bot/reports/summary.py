@@ -75,6 +75,11 @@ class Report:
     reach: Reach = field(default_factory=lambda: Reach(Counter(), 0))
     meetings: list[MeetingFigures] = field(default_factory=list)
     standings: list[indicators.Standing] = field(default_factory=list)
+    groups: dict[int, Group] = field(default_factory=dict)  # the groups the figures name
+
+    def group_name(self, group_id: int, language: str) -> str:
+        group = self.groups.get(group_id)
+        return group.name(language) if group is not None else "—"
 
 
 async def build(session: AsyncSession, since: datetime, until: datetime) -> Report:
@@ -95,6 +100,10 @@ async def build(session: AsyncSession, since: datetime, until: datetime) -> Repo
     report.reach = await _reach(session, since, until)
     report.meetings = await _meetings(session, since, until)
     report.standings = await indicators.standings(session)
+    named = {group_id for figures in report.surveys for group_id in figures.rates.groups}
+    report.groups = {
+        group.id: group for group in await session.scalars(select(Group).where(Group.id.in_(named)))
+    }
     return report
 
 

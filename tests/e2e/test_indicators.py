@@ -4,9 +4,11 @@ reported what."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, time
 
 from persiantools.jdatetime import JalaliDate
+from PIL import Image
 from sqlalchemy import select
 
 from bot.db import transaction
@@ -81,7 +83,10 @@ async def test_define_report_correct_and_see_progress(
     assert "۷۰ خانوار (آذر ۱۴۰۵)" in reply.text and "۳۸٪" in reply.text  # (70-40)/(120-40)
     assert not any(label.startswith("🕘") for m in reply.messages for label in buttons(m))
     photo = next(m for m in reply.messages if m.get("photo"))
-    assert (await client.file_content(photo["photo"][-1]["file_id"])).startswith(b"\x89PNG")
+    png = await client.file_content(photo["photo"][-1]["file_id"])
+    assert Image.open(io.BytesIO(png)).size == (1200, 700)
+    forged = await neda.tap("ind:history:1:", (await neda.last())["message_id"])
+    assert forged.answer is not None and "سازمان پشتیبان" in forged.answer["text"]
 
     reply = await reza.send("/progress")
     reply = await reza.press("🕘 سابقه: خانواده‌های عضو صندوق")

@@ -4,11 +4,13 @@ initiative; nobody else gets it, and never in a group chat."""
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 from collections import Counter
 from datetime import datetime, time, timedelta
 
 from persiantools.jdatetime import JalaliDate
+from PIL import Image
 from sqlalchemy import func, select
 
 from bot import clock
@@ -19,6 +21,7 @@ from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
 from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
 from bot.people.models import Person as PersonRow
+from bot.surveys.models import Survey, SurveyParticipant
 from tests.e2e.harness import BotProcess, plain
 from tests.e2e.timeline import TimeMachine, eventually
 
@@ -39,6 +42,7 @@ async def generate(sessions, seed: int = 5) -> None:
             PersonRow(
                 telegram_id=900_000 + n,
                 display_name=f"ساکن {n}",
+                area="نارمک" if n % 3 else "تجریش",
                 language="fa",
                 consented_at=now,
                 role_grants=[],
@@ -135,11 +139,42 @@ async def generate(sessions, seed: int = 5) -> None:
             )
             for n, status in enumerate(statuses)
         )
+        survey = Survey(
+            form={"title": {"fa": "نظرسنجی محله"}, "questions": []},
+            source="bot",
+            anonymous=False,
+            audience={"kind": "everyone"},
+            status="closed",
+            opens_at=now - timedelta(days=10),
+            closes_at=now - timedelta(days=3),
+            opened_at=now - timedelta(days=10),
+            created_at=now,
+        )
+        session.add(survey)
+        await session.flush()
+        session.add_all(
+            Delivery(
+                key=f"survey:{survey.id}:{p.id}:invite",
+                batch=f"survey:{survey.id}:invite",
+                chat_id=p.telegram_id,
+                person_id=p.id,
+                content={"text": {"fa": "دعوت"}},
+                due_at=now,
+                status="sent",
+                attempts=1,
+                created_at=now,
+            )
+            for p in people
+        )
+        session.add_all(
+            SurveyParticipant(survey_id=survey.id, person_id=p.id, finished=rng.random() < 0.5)
+            for p in rng.sample(people, 16)
+        )
         people[0].opted_out_at = now - timedelta(days=2)
 
 
 async def test_every_figure_of_the_report_matches_the_database(
-    staff, resident, bot: BotProcess, sessions
+    staff, resident, bot: BotProcess, client, sessions
 ) -> None:
     reza = await staff()
     await generate(sessions)
@@ -184,9 +219,34 @@ async def test_every_figure_of_the_report_matches_the_database(
             yes = sum(rsvp == "yes" for rsvp, _a in invitees)
             came = sum(bool(a) for _r, a in invitees)
             assert f"{fa(yes)} می‌آیند" in page and f"حاضر {fa(came)} از {fa(len(invitees))}" in page
+    async with sessions() as session:
+        finished = {
+            person_id
+            for person_id, done in await session.execute(
+                select(SurveyParticipant.person_id, SurveyParticipant.finished)
+            )
+            if done
+        }
+        areas = dict((await session.execute(select(PersonRow.id, PersonRow.area))).all())
+        groups = dict(
+            (await session.execute(select(Membership.person_id, Membership.group_id))).all()
+        )
+    assert f"نظرسنجی محله: {fa(len(finished))} از ۲۴" in page
+    for area in ("تجریش", "نارمک"):
+        people = [p for p, a in areas.items() if a == area]
+        done = sum(p in finished for p in people)
+        assert f"{area} {fa(done)} از {fa(len(people))}" in page
+    for g, group_id in enumerate(sorted(set(groups.values()))):
+        members = [p for p, group in groups.items() if group == group_id]
+        done = sum(p in finished for p in members)
+        assert f"کارگروه {g} {fa(done)} از {fa(len(members))}" in page
     assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
     assert "۱ نفر انصراف دادند" in page
-    assert sum(1 for m in reply.messages if m.get("photo")) == 2  # participation, attendance
+    photos = [m for m in reply.messages if m.get("photo")]
+    assert len(photos) == 2  # participation, attendance
+    for photo in photos:
+        png = await client.file_content(photo["photo"][-1]["file_id"])
+        assert Image.open(io.BytesIO(png)).size == (1200, 700)
 
 
 async def test_nobody_else_gets_the_report(staff, resident, bot: BotProcess, client) -> None:
@@ -265,7 +325,9 @@ async def test_exports_go_to_staff_in_private_only(
     data = await client.file_content(document["document"]["file_id"])
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert len(rows) == 1 + 37
+    async with sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(Delivery))
+    assert len(rows) == 1 + stored
 
     reply = await maryam.send("/export")
     assert "سازمان پشتیبان" in reply.text and not any(m.get("document") for m in reply.messages)
