@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock, logs
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import create_engine, session_factory, transaction
+from bot.db import create_engine, only_process, session_factory, transaction
 from bot.delivery.content import Media
 from bot.people.audience import Audience, AudienceKind
 
@@ -98,14 +98,15 @@ async def run(with_migrate: bool) -> None:
 async def _run_bot(settings: Settings) -> None:
     from bot.telegram.app import build, run_polling, serve_webhook_forever
 
-    app = build(settings)
-    try:
-        if settings.webhook_url:
-            await serve_webhook_forever(app)
-        else:
-            await run_polling(app)
-    finally:
-        await app.close()
+    with only_process(settings.database_url):
+        app = build(settings)
+        try:
+            if settings.webhook_url:
+                await serve_webhook_forever(app)
+            else:
+                await run_polling(app)
+        finally:
+            await app.close()
 
 
 async def _run_sandbox(settings: Settings, with_migrate: bool) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import fcntl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +76,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@contextmanager
+def only_process(url: str) -> Iterator[None]:
+    """Holds the SQLite database for this process while it runs the bot. SQLite takes one
+    writing process: a second bot on the same file would fight the first for every write (and
+    two clocks would run), so it is refused with a clear message instead. PostgreSQL is left
+    to replicas, which coordinate through the database (see README, Deployment)."""
+    path = url.split(":///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    from pathlib import Path
+
+    from bot.config import ConfigError
+
+    lock = Path(path + ".lock").open("a")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"Another Hamgam process is already running on {path}. SQLite takes one"
+                " process: stop the other one, or run several replicas on PostgreSQL."
+            ) from None
+        yield
+    finally:
+        lock.close()  # closing releases the lock
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -106,6 +106,20 @@ async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
             await client.add_user(id=2001, first_name="مریم", language_code="fa")
             reply = await client.send_message(2001, "/start", wait_timeout=30)
             assert "لطفاً زبان خود را انتخاب کنید" in reply["actions"][-1]["message"]["plain_text"]
+        # A second bot on the same SQLite file is refused, with the reason.
+        second = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env | {"SANDBOX_PORT": str(free_port())},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        refused, _ = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 1
+        assert "Another Hamgam process is already running" in refused.decode()
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 20)

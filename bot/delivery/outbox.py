@@ -105,6 +105,7 @@ async def claim(
             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
             .order_by(Delivery.due_at, Delivery.id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)  # another sender's rows are theirs
         )
     ).all()
     claimed: list[Claimed] = []
