@@ -79,11 +79,16 @@ async def migrate() -> None:
     default=False,
     help="Migrate the database before starting.",
 )
+@click.option(
+    "--replica",
+    is_flag=True,
+    help="One of several replicas on PostgreSQL and Redis (same as REPLICA=true).",
+)
 @coroutine
-async def run(with_migrate: bool) -> None:
+async def run(with_migrate: bool, replica: bool) -> None:
     """Run the bot: long polling, a webhook when WEBHOOK_URL is set, or the local sandbox
     when BOT_TOKEN is not set."""
-    settings = _settings()
+    settings = _settings(**({"replica": True} if replica else {}))
     logs.configure(settings.log_level)
     if settings.bot_token is None:
         await _run_sandbox(settings, with_migrate)

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=8, ge=1)
     # Messages per second the outbox sends overall (Telegram allows about 30).
     send_rate: float = Field(default=30.0, gt=0)
+    # Several replicas behind a load balancer (PostgreSQL and Redis required).
+    replica: bool = False
+    redis_url: str | None = None
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 
@@ -66,6 +69,14 @@ class Settings(BaseSettings):
                 "DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         return value
+
+    @model_validator(mode="after")
+    def _replicas_need_shared_stores(self) -> Settings:
+        if self.replica and self.is_sqlite:
+            raise ValueError("REPLICA needs DATABASE_URL on PostgreSQL: SQLite takes one process")
+        if self.replica and not self.redis_url:
+            raise ValueError("REPLICA needs REDIS_URL, where replicas keep conversation state")
+        return self
 
     @field_validator("timezone")
     @classmethod

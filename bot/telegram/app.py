@@ -14,6 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -26,6 +27,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, session_factory, transaction
 from bot.delivery.pace import Limits
 from bot.i18n import DEFAULT_LANGUAGE
+from bot.leadership import Leadership
 from bot.people import service as people
 from bot.schema import check_database
 from bot.telegram.commands import sync_commands
@@ -60,18 +62,35 @@ class Hamgam:
     failures: list[BaseException] = field(default_factory=list)
     # Set once start-up is done and updates are being taken.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    background: list[asyncio.Task[None]] = field(default_factory=list)
+    leadership: Leadership = field(init=False)
     scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone=UTC))
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sending: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.leadership = Leadership(self.engine, shared=self.settings.replica)
 
     def guarded(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-        """A periodic job that shutdown waits for, so it never loses its database midway."""
+        """A periodic job that shutdown waits for, so it never loses its database midway; on
+        a replica that does not lead, it does nothing (the leader's clock does it)."""
 
         async def run() -> None:
+            if not self.leadership.held:
+                return
             async with self.jobs_running:
                 await job()
 
         return run
+
+    async def lead(self) -> None:
+        """Takes or keeps the lead; the sender runs where the lead is."""
+        if await self.leadership.renew():
+            if self.sending is None:
+                self.sending = asyncio.create_task(self.sender.run(), name="outbox")
+        elif self.sending is not None:
+            await self.sender.stop()
+            await asyncio.gather(self.sending, return_exceptions=True)
+            self.sending = None
 
     def nudge(self) -> None:
         """Something became due now (an announcement to send): run the periodic work at once
@@ -96,9 +115,10 @@ def build(settings: Settings) -> Hamgam:
     bot.session.middleware(RetryTransientErrors())
     bot.session.middleware(CommitBeforeSending())
     sender = Sender(_bot(settings, i18n), sessions, i18n, Limits(per_second=settings.send_rate))
+    storage, isolation = _conversations(settings, sessions)
     dispatcher = Dispatcher(
-        storage=DatabaseStorage(sessions),
-        events_isolation=SimpleEventIsolation(),
+        storage=storage,
+        events_isolation=isolation,
         disable_fsm=True,  # added below, inside the update's database session
     )
     app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n, sender)
@@ -119,6 +139,23 @@ def build(settings: Settings) -> Hamgam:
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     return app
+
+
+def _conversations(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Conversation state in our database for one process; in Redis for replicas, whose lock
+    keeps two updates of one person from being handled at once on two replicas."""
+    if settings.replica:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        assert settings.redis_url is not None
+        redis = RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+        )
+        return redis, redis.create_isolation()
+    return DatabaseStorage(sessions), SimpleEventIsolation()
 
 
 def _bot(settings: Settings, i18n: I18n) -> Bot:
@@ -147,7 +184,10 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
     me = await bot.get_me()
     hamgam.dispatcher["bot_username"] = me.username
     await sync_commands(hamgam)
-    hamgam.background.append(asyncio.create_task(hamgam.sender.run(), name="outbox"))
+    await hamgam.lead()
+    hamgam.scheduler.add_job(
+        hamgam.lead, IntervalTrigger(seconds=1), id="leadership", max_instances=1, coalesce=True
+    )
     # The clock: jobs hold no state of their own; each reads what is due from the database.
     for job_id, job, every_s in periodic_jobs(hamgam):
         hamgam.scheduler.add_job(
@@ -174,8 +214,10 @@ async def _on_shutdown(hamgam: Hamgam) -> None:
     async with hamgam.jobs_running:  # a job half-way through finishes first
         pass
     await hamgam.sender.stop()
-    await asyncio.gather(*hamgam.background, return_exceptions=True)
-    hamgam.background.clear()
+    if hamgam.sending is not None:
+        await asyncio.gather(hamgam.sending, return_exceptions=True)
+        hamgam.sending = None
+    await hamgam.leadership.release()
 
 
 async def run_polling(app: Hamgam) -> None:

@@ -81,6 +81,10 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
+        # A replica that loses the lead stops its sender and may run it again later.
+        self._stopping.clear()
+        self._claimed = asyncio.Queue(maxsize=1)
+        self._results = asyncio.Queue()
         async with transaction(self.sessions) as session:
             recovered = await outbox.recover(session)
         if recovered:

@@ -1,0 +1,177 @@
+"""Three replicas on one PostgreSQL database and one Redis, behind a round-robin "load
+balancer" (the emulator delivers webhook updates to each in turn). The replica that leads the
+clock and the sender is killed with SIGKILL just before an announcement is due: another takes
+over and everyone gets it exactly once. Residents then answer a survey through all three at
+once: every answer is stored once. Needs PostgreSQL and Redis, as CI has them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select, text
+
+from bot import clock
+from bot.announcements import service as announcements
+from bot.db import create_engine, session_factory, transaction
+from bot.people.audience import Audience, AudienceKind
+from bot.surveys.form import Form, Kind, Question
+from bot.surveys.models import SurveyAnswer
+from bot.telegram.app import WEBHOOK_PATH
+from tests.conftest import REDIS_URL, TOKEN
+from tests.e2e.crowd import seed_residents, wait_until_announced
+from tests.e2e.harness import free_port
+from tests.e2e.timeline import eventually, survey_open_now
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RESIDENTS = 40
+
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.skipif(REDIS_URL is None, reason="Redis: TEST_REDIS_URL is not set"),
+    pytest.mark.timeout(240),
+]
+
+
+async def start_replica(database_url: str, api_url: str, port: int) -> asyncio.subprocess.Process:
+    """`hamgam run --replica` as deployed, serving a webhook on its own port."""
+    env = os.environ | {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": str(REDIS_URL),
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "WEBHOOK_LISTEN_HOST": "127.0.0.1",
+        "WEBHOOK_LISTEN_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--replica", env=env, cwd=PROJECT_ROOT
+    )
+
+
+async def serving(port: int) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
+
+
+@pytest.fixture
+async def replicas(database_url: str, emulator, client) -> AsyncIterator[list]:
+    import redis.asyncio as redis
+
+    async with redis.from_url(str(REDIS_URL)) as store:
+        await store.flushdb()
+    ports = [free_port() for _ in range(3)]
+    processes: list[asyncio.subprocess.Process] = []
+    try:
+        processes.append(await start_replica(database_url, emulator.base_url, ports[0]))
+        await eventually(lambda: leading(database_url), within_s=60)  # the first leads
+        for port in ports[1:]:
+            processes.append(await start_replica(database_url, emulator.base_url, port))
+        for port in ports:
+            await eventually(lambda port=port: serving(port), within_s=60)
+        await asyncio.sleep(1)  # every replica has set its webhook; now take them in turn
+        await client.set_webhook_targets(
+            [f"http://127.0.0.1:{port}{WEBHOOK_PATH}" for port in ports]
+        )
+        yield processes
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            await asyncio.wait_for(process.wait(), 30)
+
+
+async def leading(database_url: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            held = await connection.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            )
+    finally:
+        await engine.dispose()
+    return bool(held)
+
+
+async def test_the_lead_moves_on_and_nothing_happens_twice(
+    database_url: str, replicas, client
+) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        residents = await seed_residents(sessions, client, RESIDENTS)
+        async with transaction(sessions) as session:
+            news = await announcements.create(
+                session,
+                None,
+                "جلسهٔ محله پنجشنبه است",
+                "The neighbourhood meets on Thursday",
+                Audience(AudienceKind.RESIDENTS),
+                scheduled_at=clock.now() + timedelta(seconds=4),
+            )
+        await asyncio.sleep(2)
+        replicas[0].send_signal(signal.SIGKILL)  # the leader, two seconds before it is due
+        await replicas[0].wait()
+        statuses = await wait_until_announced(sessions, news.id, within_s=90)
+        assert statuses == Counter({"sent": RESIDENTS})
+        received = Counter()
+        for resident in residents:
+            messages = await client.messages(resident.telegram_id, sender="bot")
+            received[resident.telegram_id] = sum(
+                "پنجشنبه" in (m.get("plain_text") or "")
+                or "Thursday" in (m.get("plain_text") or "")
+                for m in messages
+            )
+        assert set(received.values()) == {1}
+        assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
+
+        # A survey answered by everyone at once, through the two replicas left.
+        form = Form(
+            {"fa": "نظرسنجی", "en": "Survey"},
+            tuple(
+                Question(
+                    f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟", "en": f"Number {n}?"}, required=True
+                )
+                for n in range(3)
+            ),
+        )
+        await survey_open_now(sessions, form, days=1)
+
+        async def invited(telegram_id: int) -> bool:
+            return any(
+                "نظرسنجی" in str(m.get("plain_text")) or "Survey" in str(m.get("plain_text"))
+                for m in await client.messages(telegram_id, sender="bot")
+            )
+
+        for resident in residents:
+            await eventually(lambda tid=resident.telegram_id: invited(tid), within_s=60)
+
+        async def answer(telegram_id: int, language: str) -> None:
+            await client.press(
+                telegram_id, telegram_id, "▶️ شروع" if language == "fa" else "▶️ Start"
+            )
+            for value in ("۱", "٢", "3"):
+                await client.send_message(telegram_id, value, wait_timeout=30)
+
+        await asyncio.gather(*(answer(r.telegram_id, r.language) for r in residents))
+        async with sessions() as session:
+            stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
+        assert stored == RESIDENTS * 3
+    finally:
+        await engine.dispose()
