@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.db import transaction
 from bot.i18n import language_from_code
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 async def unexpected_error(
     event: ErrorEvent, hamgam: Hamgam, event_from_user: User | None = None
 ) -> None:
-    if isinstance(event.exception, OperationalError):
+    if _database_unavailable(event.exception):
         # The database could not take the update (locked too long, or gone for a moment).
         # Apologising would acknowledge the update and lose it; failing instead makes Telegram
         # deliver it again (webhook), and nothing of it was stored.
@@ -55,6 +55,13 @@ async def unexpected_error(
                 await update.message.answer(text)
     except Exception:  # the apology itself failing must not hide the original error
         log.exception("Could not tell the person about the error")
+
+
+def _database_unavailable(error: BaseException) -> bool:
+    """Locked too long, or the connection gone (a server restart, a dropped link)."""
+    return isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 async def _mark_unreachable(hamgam: Hamgam, user: User | None) -> None:

@@ -104,6 +104,9 @@ class Hamgam:
         await self.engine.dispose()
 
 
+APP_KEY = web.AppKey("hamgam", Hamgam)
+
+
 def build(settings: Settings) -> Hamgam:
     from handlers import setup_routers
 
@@ -247,6 +250,7 @@ async def start_webhook(app: Hamgam) -> web.AppRunner:
         secret_token=settings.webhook_secret_token,
     ).register(web_app, path=WEBHOOK_PATH)
     web_app.router.add_get("/healthz", _healthz)
+    web_app[APP_KEY] = app
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_listen_host, settings.webhook_listen_port)
@@ -263,8 +267,9 @@ async def start_webhook(app: Hamgam) -> web.AppRunner:
     return runner
 
 
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+async def _healthz(request: web.Request) -> web.Response:
+    """For the load balancer; `leader` tells which replica runs the clock and the sender."""
+    return web.json_response({"ok": True, "leader": request.app[APP_KEY].leadership.held})
 
 
 async def serve_webhook_forever(app: Hamgam) -> None:
