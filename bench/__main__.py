@@ -1,5 +1,5 @@
 """`make bench`: start-up time, idle memory and reply latency of the bot, then each part
-(bench/delivery.py, checkins.py, answers.py, export.py, report.py), written to
+(bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py), written to
 bench/results.json (one flat object, figure name → number; names carry the unit).
 `python -m bench <part> …` runs some parts; figures of the others are kept as they were."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import answers, checkins, delivery, export, report
+from bench import answers, checkins, delivery, export, replicas, report
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -82,6 +82,7 @@ PARTS = {
     "answers": answers.measure,
     "export": export.measure,
     "report": report.measure,
+    "replicas": replicas.measure,
 }
 
 

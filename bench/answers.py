@@ -158,7 +158,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
 
 
 async def drive(
-    port: int,
+    port: int | Sequence[int],
     residents: Sequence[Resident],
     *,
     limit: int | None,
@@ -166,15 +166,17 @@ async def drive(
     duration_s: float = DURATION_S,
     concurrency: int = CONCURRENCY,
 ) -> Drive:
-    """POST answers to the webhook on 127.0.0.1:port for warmup_s + duration_s seconds.
+    """POST answers to the webhook on 127.0.0.1:port for warmup_s + duration_s seconds (to
+    several ports in turn, one per connection, as a load balancer would spread them).
     `limit`: answers per resident at most (None: no limit, for the bare app)."""
+    ports = [port] if isinstance(port, int) else list(port)
     result = Drive()
     update_ids = count(1)
     began = time.perf_counter()
     result.measured_from = began + warmup_s
     result.measured_to = stop_at = result.measured_from + duration_s
 
-    async def connection(own: Sequence[Resident]) -> None:
+    async def connection(own: Sequence[Resident], port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             turn = 0
@@ -207,7 +209,9 @@ async def drive(
         finally:
             writer.close()
 
-    await asyncio.gather(*(connection(residents[n::concurrency]) for n in range(concurrency)))
+    await asyncio.gather(
+        *(connection(residents[n::concurrency], ports[n % len(ports)]) for n in range(concurrency))
+    )
     if result.per_s == 0:
         raise RuntimeError("no answer was acknowledged in the measured window")
     return result
@@ -252,10 +256,15 @@ def _tail(log: Path, size: int = 5000) -> str:
 
 @asynccontextmanager
 async def webhook_bot(
-    database_url: str, client: SandboxClient, log: Path, profile: Path | None = None
+    database_url: str,
+    client: SandboxClient,
+    log: Path,
+    profile: Path | None = None,
+    replica_of: str | None = None,
 ) -> AsyncIterator[Target]:
     """`python -m bot run` in webhook mode; ready once it has set its webhook at the emulator
-    (the last step of its start-up). Its stderr goes to `log`."""
+    (the last step of its start-up). Its stderr goes to `log`. `replica_of`: a Redis URL,
+    to run as one of several replicas."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -270,6 +279,8 @@ async def webhook_bot(
         "THROTTLE_BURST": "1000000",
         "LOG_LEVEL": "WARNING",
     }
+    if replica_of is not None:
+        env |= {"REPLICA": "true", "REDIS_URL": replica_of}
     command = ["-m", "bot", "run"] if profile is None else ["-c", PROFILED_BOT, str(profile)]
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
@@ -368,7 +379,9 @@ async def fresh_postgres() -> str | None:
     return url
 
 
-async def seed_answering(database_url: str) -> tuple[list[Resident], int]:
+async def seed_answering(
+    database_url: str, redis_url: str | None = None
+) -> tuple[list[Resident], int]:
     """RESIDENTS onboarded residents, each part-way into one open survey of QUESTIONS number
     questions: a response started by the service's own start(), and the conversation state
     the bot's `begin` handler would have left (Answering:survey, {"survey": id}). The survey
@@ -413,6 +426,8 @@ async def seed_answering(database_url: str) -> tuple[list[Resident], int]:
                 assert isinstance(progress, surveys.Progress), progress
         keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         bot_id = int(TOKEN.split(":", 1)[0])
+        if redis_url is not None:  # replicas keep conversation state in Redis
+            await _states_in_redis(redis_url, bot_id, survey_id, [tid for _p, (tid, _n) in people])
         async with transaction(sessions) as session:
             await session.execute(
                 insert(ConversationState),
@@ -430,6 +445,24 @@ async def seed_answering(database_url: str) -> tuple[list[Resident], int]:
         await engine.dispose()
     residents = [Resident(telegram_id, name) for _person_id, (telegram_id, name) in people]
     return residents, survey_id
+
+
+async def _states_in_redis(
+    redis_url: str, bot_id: int, survey_id: int, telegram_ids: list[int]
+) -> None:
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    storage = RedisStorage.from_url(
+        redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+    )
+    try:
+        await storage.redis.flushdb()
+        for telegram_id in telegram_ids:
+            key = StorageKey(bot_id, telegram_id, telegram_id)
+            await storage.set_state(key, STATE)
+            await storage.set_data(key, {"survey": survey_id, "picked": []})
+    finally:
+        await storage.close()
 
 
 async def _people(sessions: async_sessionmaker[AsyncSession]) -> dict[int, tuple[int, str]]:
