@@ -13,7 +13,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, time, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -22,23 +22,30 @@ from sqlalchemy import func, select, text
 
 from bot import clock
 from bot.announcements import service as announcements
+from bot.checkins import service as checkins
+from bot.checkins.models import CheckinRound
+from bot.checkins.schedule import Schedule, Window
 from bot.db import create_engine, session_factory, transaction
+from bot.delivery.models import Delivery
+from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
 from bot.people.audience import Audience, AudienceKind
 from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import SurveyAnswer
 from bot.telegram.app import WEBHOOK_PATH
 from tests.conftest import REDIS_URL, TOKEN
-from tests.e2e.crowd import seed_residents, wait_until_announced
+from tests.e2e.crowd import per_chat, seed_residents, wait_until_announced, wait_until_delivered
 from tests.e2e.harness import free_port
 from tests.e2e.timeline import eventually, survey_open_now
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESIDENTS = 40
+SEND_RATE = 250  # the emulator is told the same limit: a broadcast of 2,000 takes seconds
 
 pytestmark = [
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
     pytest.mark.skipif(REDIS_URL is None, reason="Redis: TEST_REDIS_URL is not set"),
-    pytest.mark.timeout(240),
+    pytest.mark.timeout(400),
 ]
 
 
@@ -52,6 +59,7 @@ async def start_replica(database_url: str, api_url: str, port: int) -> asyncio.s
         "WEBHOOK_URL": f"http://127.0.0.1:{port}",
         "WEBHOOK_LISTEN_HOST": "127.0.0.1",
         "WEBHOOK_LISTEN_PORT": str(port),
+        "SEND_RATE": str(SEND_RATE),
         "LOG_LEVEL": "WARNING",
     }
     return await asyncio.create_subprocess_exec(
@@ -84,6 +92,7 @@ async def replicas(database_url: str, emulator, client) -> AsyncIterator[list]:
 
     async with redis.from_url(str(REDIS_URL)) as store:
         await store.flushdb()
+    await client.set_limits(global_per_s=SEND_RATE + 50)
     ports = [free_port() for _ in range(3)]
     processes: list[asyncio.subprocess.Process] = []
     try:
@@ -226,6 +235,110 @@ async def test_the_lead_moves_on_and_nothing_happens_twice(
             )
         assert min(copies.values()) == 1
         assert sum(copies.values()) - len(copies) <= 10  # in flight at the kill, at most
+        assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_round_a_broadcast_and_a_survey_at_city_size(
+    database_url: str, replicas, client
+) -> None:
+    """A check-in round for 300 members due just after the leader dies, a broadcast to 2,000
+    residents and a survey answered by 200 of them at once: each message arrives once, each
+    answer is stored once, no limit is broken."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        members = await seed_residents(sessions, client, 300)
+        local_due = (clock.now() + timedelta(seconds=75)).astimezone(TEHRAN)
+        local_due = local_due.replace(second=0, microsecond=0)  # 15 to 75 seconds from now
+        async with transaction(sessions) as session:
+            group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه بزرگ", name_en="Big")
+            session.add(group)
+            await session.flush()
+            session.add_all(Membership(person_id=m.person_id, group_id=group.id) for m in members)
+            await checkins.create(
+                session,
+                group.id,
+                Schedule(at=local_due.time(), weekdays=frozenset({local_due.weekday()})),
+                Window(days_after=1, at=time(20, 0), reminders_after_min=()),
+            )
+        due = local_due.astimezone(UTC)
+        await asyncio.sleep(max(0.0, (due - clock.now()).total_seconds() - 2))
+        first, _port = replicas[0]
+        first.send_signal(signal.SIGKILL)  # the leader, two seconds before the round is due
+        await first.wait()
+
+        async def asked(resident) -> int:
+            return sum(
+                "پرسش ۱ از ۳" in (m.get("plain_text") or "")
+                or "question 1 of 3" in (m.get("plain_text") or "")
+                for m in await client.messages(resident.telegram_id, sender="bot")
+            )
+
+        async def everyone_asked() -> bool:
+            return all([await asked(m) >= 1 for m in members])
+
+        await eventually(everyone_asked, within_s=60)
+        assert {await asked(m) for m in members} == {1}
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(CheckinRound)) == 1
+
+        everyone = members + await seed_residents(sessions, client, 1700, first_telegram_id=400_000)
+        async with transaction(sessions) as session:
+            news = await announcements.create(
+                session,
+                None,
+                "جشن محله جمعه است",
+                "The street party is on Friday",
+                Audience(AudienceKind.RESIDENTS),
+            )
+        assert await wait_until_announced(sessions, news.id, within_s=120) == Counter(
+            {"sent": 2000}
+        )
+        copies = Counter(
+            per_chat(
+                [
+                    action
+                    for action in await client.sent()
+                    if "Friday" in str(action) or "جمعه" in str(action)
+                ]
+            )
+        )
+        assert len(copies) == 2000 and set(copies.values()) == {1}
+
+        form = Form(
+            {"fa": "نظرسنجی بزرگ", "en": "Big survey"},
+            tuple(
+                Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟", "en": f"Number {n}?"})
+                for n in range(3)
+            ),
+        )
+        survey_id = await survey_open_now(sessions, form, days=1)
+        batch = f"survey:{survey_id}:invite"
+
+        async def all_invited() -> bool:  # the leader's clock opens it within a second
+            async with sessions() as session:
+                invited = await session.scalar(
+                    select(func.count()).select_from(Delivery).where(Delivery.batch == batch)
+                )
+            return invited == 2000
+
+        await eventually(all_invited, within_s=30)
+        assert await wait_until_delivered(sessions, batch, within_s=120) == Counter({"sent": 2000})
+        answering = everyone[:200]
+
+        async def answer(telegram_id: int, language: str) -> None:
+            await client.press(
+                telegram_id, telegram_id, "▶️ شروع" if language == "fa" else "▶️ Start"
+            )
+            for value in ("۱", "٢", "3"):
+                await client.send_message(telegram_id, value, wait_timeout=30)
+
+        await asyncio.gather(*(answer(r.telegram_id, r.language) for r in answering))
+        async with sessions() as session:
+            stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
+        assert stored == 200 * 3
         assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
     finally:
         await engine.dispose()
