@@ -34,7 +34,15 @@ from bot.groups import service as groups
 from bot.groups.models import Group
 from bot.i18n import N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import MomentError, normalize_text, parse_day, parse_decimal, parse_int
+from bot.i18n.normalize import (
+    MomentError,
+    is_skip,
+    normalize_text,
+    parse_day,
+    parse_decimal,
+    parse_int,
+    read_bilingual_lines,
+)
 from bot.i18n.normalize import parse_time as read_time
 from bot.indicators import service as indicators
 from bot.indicators.models import Indicator
@@ -1173,14 +1181,14 @@ async def question_fa_typed(message: Message, state: FSMContext, session: AsyncS
     if await _editing(state, session, message) is None:
         return
     typed = normalize_text(message.text or "")
-    if typed not in ("-", "—") and _question_text(typed) is None:
+    if not is_skip(typed) and _question_text(typed) is None:
         await _too_long(message, QUESTION_MAX)
         return
-    await state.update_data({"fa": "" if typed in ("-", "—") else typed})
+    await state.update_data({"fa": "" if is_skip(typed) else typed})
     await state.set_state(EditCheckin.question_en)
     await message.answer(
         _("Now in English, or «-» to keep it only in Persian.")
-        if typed not in ("-", "—")
+        if not is_skip(typed)
         else _("Now in English.")
     )
 
@@ -1193,7 +1201,7 @@ async def question_en_typed(
         return
     typed = normalize_text(message.text or "")
     data = await state.get_data()
-    skipped = typed in ("-", "—")
+    skipped = is_skip(typed)
     if (skipped and not data["fa"]) or (not skipped and _question_text(typed) is None):
         await _too_long(message, QUESTION_MAX) if not skipped else await message.answer(
             _("The question needs a text in at least one language.")
@@ -1218,30 +1226,13 @@ async def question_en_typed(
     await _add_question(message, session, person, checkin, Question(text, Kind(data["kind"])))
 
 
-def read_choices(typed: str) -> list[dict[str, str]] | None:
-    """One choice per line, «فارسی / English» for both languages; None when a line is too long
-    or there are too few or too many."""
-    choices = []
-    for line in normalize_text(typed).splitlines():
-        parts = [part.strip() for part in line.split("/", 1)]
-        if not parts[0]:
-            continue
-        if any(len(part) > CHOICE_MAX for part in parts):
-            return None
-        choice = {"fa": parts[0]}
-        if len(parts) == 2 and parts[1]:
-            choice["en"] = parts[1]
-        choices.append(choice)
-    return choices if 2 <= len(choices) <= MAX_CHOICES else None
-
-
 @router.message(StateFilter(EditCheckin.choices), Typed())
 async def choices_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person
 ) -> None:
     if (checkin := await _editing(state, session, message)) is None:
         return
-    choices = read_choices(message.text or "")
+    choices = read_bilingual_lines(message.text or "", CHOICE_MAX, 2, MAX_CHOICES)
     if choices is None:
         await message.answer(
             _(

@@ -28,7 +28,7 @@ from bot.delivery.content import pick
 from bot.groups import service as groups
 from bot.i18n import N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import normalize_text, parse_decimal
+from bot.i18n.normalize import is_skip, normalize_text, parse_decimal, read_bilingual
 from bot.indicators import service as indicators
 from bot.indicators.models import Direction, Frequency, Indicator, Source
 from bot.people import service as people
@@ -83,14 +83,6 @@ def _keyboard(rows: list[list[tuple[str, IndicatorButton]]]) -> InlineKeyboardMa
     )
 
 
-def read_pair(typed: str, limit: int) -> dict[str, str] | None:
-    """«فارسی / English» (or one of them) as texts per language."""
-    parts = [part.strip() for part in normalize_text(typed).split("/", 1)]
-    if not parts[0] or any(len(part) > limit for part in parts):
-        return None
-    return {"fa": parts[0], **({"en": parts[1]} if len(parts) == 2 and parts[1] else {})}
-
-
 def period_label(indicator: Indicator, start: date, language: str) -> str:
     frequency = Frequency(indicator.frequency)
     if frequency is Frequency.WEEKLY:
@@ -119,7 +111,7 @@ async def new_indicator(message: Message, state: FSMContext) -> None:
 
 @staff_router.message(StateFilter(NewIndicator.name), Typed())
 async def name_typed(message: Message, state: FSMContext) -> None:
-    if (name := read_pair(message.text or "", NAME_MAX)) is None:
+    if (name := read_bilingual(message.text or "", NAME_MAX)) is None:
         await message.answer(
             _("Please write the name in up to {limit} characters, as «Persian / English».").format(
                 limit=number(NAME_MAX)
@@ -133,7 +125,7 @@ async def name_typed(message: Message, state: FSMContext) -> None:
 
 @staff_router.message(StateFilter(NewIndicator.unit), Typed())
 async def unit_typed(message: Message, state: FSMContext) -> None:
-    if (unit := read_pair(message.text or "", UNIT_MAX)) is None:
+    if (unit := read_bilingual(message.text or "", UNIT_MAX)) is None:
         await message.answer(
             _("Please write the unit in up to {limit} characters.").format(limit=number(UNIT_MAX))
         )
@@ -146,7 +138,7 @@ async def unit_typed(message: Message, state: FSMContext) -> None:
 @staff_router.message(StateFilter(NewIndicator.description), Typed())
 async def description_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    description = {} if typed in ("-", "—") else read_pair(typed, DESCRIPTION_MAX)
+    description = {} if is_skip(typed) else read_bilingual(typed, DESCRIPTION_MAX)
     if description is None:
         await message.answer(
             _("Please write it in up to {limit} characters.").format(limit=number(DESCRIPTION_MAX))

@@ -33,7 +33,7 @@ from bot.delivery.outbox import Outgoing
 from bot.groups import service as groups
 from bot.i18n import N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import MomentError, normalize_text, parse_moment
+from bot.i18n.normalize import MomentError, is_skip, normalize_text, parse_moment
 from bot.meetings import ics
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingStatus, Rsvp
@@ -107,10 +107,6 @@ def _keyboard(rows: list[list[tuple[str, MeetingButton]]]) -> InlineKeyboardMark
             if row
         ]
     )
-
-
-def _dash(typed: str) -> bool:
-    return typed in ("-", "—", "–")
 
 
 # How a meeting reads
@@ -399,10 +395,10 @@ async def _too_long(message: Message, limit: int) -> None:
 @staff_router.message(StateFilter(NewMeeting.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and _text(message, TITLE_MAX) is None:
+    if not is_skip(typed) and _text(message, TITLE_MAX) is None:
         await _too_long(message, TITLE_MAX)
         return
-    await state.update_data({"title_fa": "" if _dash(typed) else typed})
+    await state.update_data({"title_fa": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.title_en)
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
@@ -411,13 +407,13 @@ async def title_fa_typed(message: Message, state: FSMContext) -> None:
 async def title_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
-    if _dash(typed) and not data.get("title_fa"):
+    if is_skip(typed) and not data.get("title_fa"):
         await message.answer(_("The title needs a text in at least one language."))
         return
-    if not _dash(typed) and _text(message, TITLE_MAX) is None:
+    if not is_skip(typed) and _text(message, TITLE_MAX) is None:
         await _too_long(message, TITLE_MAX)
         return
-    await state.update_data({"title_en": "" if _dash(typed) else typed})
+    await state.update_data({"title_en": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.agenda_fa)
     await message.answer(_("The agenda in Persian? (or «-» for none)"))
 
@@ -425,10 +421,10 @@ async def title_en_typed(message: Message, state: FSMContext) -> None:
 @staff_router.message(StateFilter(NewMeeting.agenda_fa), Typed())
 async def agenda_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and _text(message, AGENDA_MAX) is None:
+    if not is_skip(typed) and _text(message, AGENDA_MAX) is None:
         await _too_long(message, AGENDA_MAX)
         return
-    await state.update_data({"agenda_fa": "" if _dash(typed) else typed})
+    await state.update_data({"agenda_fa": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.agenda_en)
     await message.answer(_("And in English? (or «-» for none)"))
 
@@ -440,10 +436,10 @@ def _example() -> str:
 @staff_router.message(StateFilter(NewMeeting.agenda_en), Typed())
 async def agenda_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and _text(message, AGENDA_MAX) is None:
+    if not is_skip(typed) and _text(message, AGENDA_MAX) is None:
         await _too_long(message, AGENDA_MAX)
         return
-    await state.update_data({"agenda_en": "" if _dash(typed) else typed})
+    await state.update_data({"agenda_en": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.starts)
     await message.answer(
         _("When does it start? Type the date and time, for example {example}").format(

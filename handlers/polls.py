@@ -28,7 +28,7 @@ from bot.delivery.content import POLL_OPTION_MAX, POLL_QUESTION_MAX, Content, Po
 from bot.delivery.outbox import Outgoing
 from bot.i18n import N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import normalize_text
+from bot.i18n.normalize import is_skip, normalize_text, read_bilingual_lines
 from bot.people.audience import Audience
 from bot.people.models import Person, Role
 from bot.polls import service as polls
@@ -79,10 +79,6 @@ def _keyboard(rows: list[list[tuple[str, str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def _dash(typed: str) -> bool:
-    return typed in ("-", "—", "–")
-
-
 @votes.poll_answer()
 async def voted(poll_answer: PollAnswer, session: AsyncSession) -> None:
     if poll_answer.user is None:  # a vote on behalf of a chat: not one of our people
@@ -100,10 +96,10 @@ async def new_poll(message: Message, state: FSMContext) -> None:
 @router.message(StateFilter(PollForm.question_fa), Typed())
 async def question_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and len(typed) > POLL_QUESTION_MAX:
+    if not is_skip(typed) and len(typed) > POLL_QUESTION_MAX:
         await _too_long(message, POLL_QUESTION_MAX)
         return
-    await state.update_data({"fa": "" if _dash(typed) else typed})
+    await state.update_data({"fa": "" if is_skip(typed) else typed})
     await state.set_state(PollForm.question_en)
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
@@ -118,13 +114,15 @@ async def _too_long(message: Message, limit: int) -> None:
 async def question_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
-    if _dash(typed) and not data.get("fa"):
+    if is_skip(typed) and not data.get("fa"):
         await message.answer(_("The question needs a text in at least one language."))
         return
-    if not _dash(typed) and len(typed) > POLL_QUESTION_MAX:
+    if not is_skip(typed) and len(typed) > POLL_QUESTION_MAX:
         await _too_long(message, POLL_QUESTION_MAX)
         return
-    question = {k: v for k, v in (("fa", data.get("fa", "")), ("en", typed)) if v and not _dash(v)}
+    question = {
+        k: v for k, v in (("fa", data.get("fa", "")), ("en", typed)) if v and not is_skip(v)
+    }
     await state.update_data({"question": question})
     await state.set_state(PollForm.options)
     await message.answer(
@@ -135,23 +133,9 @@ async def question_en_typed(message: Message, state: FSMContext) -> None:
     )
 
 
-def read_options(typed: str) -> list[dict[str, str]] | None:
-    options = []
-    for line in normalize_text(typed).splitlines():
-        parts = [part.strip() for part in line.split("/", 1)]
-        if not parts[0]:
-            continue
-        if any(len(part) > POLL_OPTION_MAX for part in parts):
-            return None
-        options.append(
-            {"fa": parts[0], **({"en": parts[1]} if len(parts) == 2 and parts[1] else {})}
-        )
-    return options if 2 <= len(options) <= polls.MAX_OPTIONS else None
-
-
 @router.message(StateFilter(PollForm.options), Typed())
 async def options_typed(message: Message, state: FSMContext) -> None:
-    options = read_options(message.text or "")
+    options = read_bilingual_lines(message.text or "", POLL_OPTION_MAX, 2, polls.MAX_OPTIONS)
     if options is None:
         await message.answer(
             _(

@@ -32,7 +32,14 @@ from bot.delivery.content import pick
 from bot.groups.models import Group
 from bot.i18n import LANGUAGES, N_
 from bot.i18n import format as fmt
-from bot.i18n.normalize import MomentError, normalize_text, parse_decimal, parse_moment
+from bot.i18n.normalize import (
+    MomentError,
+    is_skip,
+    normalize_text,
+    parse_decimal,
+    parse_moment,
+    read_bilingual_lines,
+)
 from bot.people import audience as audiences
 from bot.people.audience import Audience
 from bot.people.models import Person, Role
@@ -113,10 +120,6 @@ def _keyboard(rows: list[list[tuple[str, str, str]]]) -> InlineKeyboardMarkup:
             if row
         ]
     )
-
-
-def _dash(typed: str) -> bool:
-    return typed in ("-", "—", "–")
 
 
 @router.message(Command("newsurvey"))
@@ -262,10 +265,10 @@ async def _too_long(message: Message, limit: int) -> None:
 @router.message(StateFilter(SurveyForm.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and _typed(message, LABEL_MAX) is None:
+    if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
         await _too_long(message, LABEL_MAX)
         return
-    await state.update_data({"title": {"fa": "" if _dash(typed) else typed}, "questions": []})
+    await state.update_data({"title": {"fa": "" if is_skip(typed) else typed}, "questions": []})
     await state.set_state(SurveyForm.title_en)
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
@@ -274,15 +277,15 @@ async def title_fa_typed(message: Message, state: FSMContext) -> None:
 async def title_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
-    if _dash(typed) and not data["title"]["fa"]:
+    if is_skip(typed) and not data["title"]["fa"]:
         await message.answer(_("The title needs a text in at least one language."))
         return
-    if not _dash(typed) and _typed(message, LABEL_MAX) is None:
+    if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
         await _too_long(message, LABEL_MAX)
         return
     title = {
         lang: text
-        for lang, text in (("fa", data["title"]["fa"]), ("en", "" if _dash(typed) else typed))
+        for lang, text in (("fa", data["title"]["fa"]), ("en", "" if is_skip(typed) else typed))
         if text
     }
     await state.update_data({"title": title})
@@ -323,10 +326,10 @@ async def kind_chosen(
 @router.message(StateFilter(SurveyForm.label_fa), Typed())
 async def label_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    if not _dash(typed) and _typed(message, LABEL_MAX) is None:
+    if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
         await _too_long(message, LABEL_MAX)
         return
-    await state.update_data({"label": {"fa": "" if _dash(typed) else typed}})
+    await state.update_data({"label": {"fa": "" if is_skip(typed) else typed}})
     await state.set_state(SurveyForm.label_en)
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
 
@@ -335,15 +338,15 @@ async def label_fa_typed(message: Message, state: FSMContext) -> None:
 async def label_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     data = await state.get_data()
-    if _dash(typed) and not data["label"]["fa"]:
+    if is_skip(typed) and not data["label"]["fa"]:
         await message.answer(_("The question needs a text in at least one language."))
         return
-    if not _dash(typed) and _typed(message, LABEL_MAX) is None:
+    if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
         await _too_long(message, LABEL_MAX)
         return
     label = {
         lang: text
-        for lang, text in (("fa", data["label"]["fa"]), ("en", "" if _dash(typed) else typed))
+        for lang, text in (("fa", data["label"]["fa"]), ("en", "" if is_skip(typed) else typed))
         if text
     }
     await state.update_data({"label": label})
@@ -398,23 +401,9 @@ async def length_chosen(
     await _ask_required(message)
 
 
-def read_choice_lines(typed: str) -> list[dict[str, str]] | None:
-    choices = []
-    for line in normalize_text(typed).splitlines():
-        parts = [part.strip() for part in line.split("/", 1)]
-        if not parts[0]:
-            continue
-        if any(len(part) > CHOICE_MAX for part in parts):
-            return None
-        choices.append(
-            {"fa": parts[0], **({"en": parts[1]} if len(parts) == 2 and parts[1] else {})}
-        )
-    return choices if 2 <= len(choices) <= MAX_CHOICES else None
-
-
 @router.message(StateFilter(SurveyForm.choices), Typed())
 async def choices_typed(message: Message, state: FSMContext) -> None:
-    choices = read_choice_lines(message.text or "")
+    choices = read_bilingual_lines(message.text or "", CHOICE_MAX, 2, MAX_CHOICES)
     if choices is None:
         await message.answer(
             _(
@@ -442,8 +431,8 @@ def read_bounds(typed: str) -> tuple[Decimal, Decimal] | None:
 @router.message(StateFilter(SurveyForm.bounds), Typed())
 async def bounds_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
-    bounds = None if _dash(typed) else read_bounds(typed)
-    if bounds is None and not _dash(typed):
+    bounds = None if is_skip(typed) else read_bounds(typed)
+    if bounds is None and not is_skip(typed):
         await message.answer(
             _("Please type the limits like {example}, or «-» for none.").format(
                 example=fmt.localize_digits("0-120", current_language())

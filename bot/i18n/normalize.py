@@ -139,3 +139,36 @@ def parse_moment(text: str, tz: ZoneInfo) -> datetime:
     if hour > 23 or minute > 59:
         raise MomentError(impossible=True)
     return datetime.combine(_gregorian(year, month, day), time(hour, minute), tz).astimezone(UTC)
+
+
+SKIP_MARKS = ("-", "—", "–")
+
+
+def is_skip(typed: str) -> bool:
+    """«-» typed where a text in one language may be left out."""
+    return normalize_text(typed) in SKIP_MARKS
+
+
+def read_bilingual(typed: str, limit: int) -> dict[str, str] | None:
+    """«فارسی / English» (or only the Persian) as texts per language; None when empty or a part
+    is longer than `limit`."""
+    parts = [part.strip() for part in normalize_text(typed).split("/", 1)]
+    if not parts[0] or any(len(part) > limit for part in parts):
+        return None
+    return {"fa": parts[0], **({"en": parts[1]} if len(parts) == 2 and parts[1] else {})}
+
+
+def read_bilingual_lines(
+    typed: str, limit: int, fewest: int, most: int
+) -> list[dict[str, str]] | None:
+    """One «فارسی / English» per line (choices, poll options); blank lines are passed over.
+    None when a line is too long or there are too few or too many."""
+    items = []
+    for line in normalize_text(typed).splitlines():
+        if not line.split("/", 1)[0].strip():
+            continue
+        item = read_bilingual(line, limit)
+        if item is None:
+            return None
+        items.append(item)
+    return items if fewest <= len(items) <= most else None

@@ -95,3 +95,19 @@ def test_unreadable_moments_are_refused(typed: str) -> None:
     with pytest.raises(MomentError) as error:
         parse_moment(typed, TEHRAN)
     assert not error.value.impossible
+
+
+def test_bilingual_texts_and_lines() -> None:
+    from bot.i18n.normalize import is_skip, read_bilingual, read_bilingual_lines
+
+    assert read_bilingual("خانوار / households", 30) == {"fa": "خانوار", "en": "households"}
+    assert read_bilingual("خانوار", 30) == {"fa": "خانوار"}
+    assert read_bilingual(" / households", 30) is None
+    assert read_bilingual("ن" * 31, 30) is None
+    lines = "مسجد محله / The mosque\n\nمدرسه"
+    assert read_bilingual_lines(lines, 60, 2, 8) == [
+        {"fa": "مسجد محله", "en": "The mosque"},
+        {"fa": "مدرسه"},
+    ]
+    assert read_bilingual_lines("فقط یکی", 60, 2, 8) is None
+    assert is_skip(" - ") and is_skip("—") and not is_skip("نه")
