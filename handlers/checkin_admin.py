@@ -134,8 +134,7 @@ def schedule_text(schedule: Schedule, language: str) -> str:
     at = time_text(schedule.at, language)
     if schedule.weekdays:
         days = [_(WEEKDAY_NAMES[day]) for day in WEEK_FROM_SATURDAY if day in schedule.weekdays]
-        joined = "، ".join(days) if language == "fa" else ", ".join(days)
-        return _("every {days} at {time}").format(days=joined, time=at)
+        return _("every {days} at {time}").format(days=fmt.listing(days, language), time=at)
     day = fmt.number(schedule.month_day or 1, language)
     if schedule.calendar == "jalali":
         return _("on day {day} of each Persian (Jalali) month at {time}").format(day=day, time=at)
@@ -165,8 +164,7 @@ def reminders_text(window: Window, language: str) -> str:
     if not window.reminders_after_min:
         return _("no reminders")
     hours = [hours_text(minutes, language) for minutes in window.reminders_after_min]
-    joined = "، ".join(hours) if language == "fa" else ", ".join(hours)
-    return _("{hours} hours after the question").format(hours=joined)
+    return _("{hours} hours after the question").format(hours=fmt.listing(hours, language))
 
 
 def card_text(checkin: Checkin, group: Group, language: str) -> str:
@@ -185,7 +183,7 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
     ]
     if schedule.skip_dates:
         days = [fmt.day(day, language) for day in sorted(schedule.skip_dates)]
-        lines.append("🚫 " + _("no round on: {days}").format(days="، ".join(days)))
+        lines.append("🚫 " + _("no round on: {days}").format(days=fmt.listing(days, language)))
     if checkin.paused:
         lines.append("⏸ " + _("paused"))
     elif upcoming := schedule.next_after(clock.now()):

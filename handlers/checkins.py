@@ -312,7 +312,7 @@ class CheckinClock:
 
 
 def listed(names: list[str], language: str) -> str:
-    return escape(("، " if language == "fa" else ", ").join(names))
+    return escape(fmt.listing(names, language))
 
 
 def summary_text(summary: RoundSummary, language: str) -> str:

@@ -570,7 +570,7 @@ async def reminders_chosen(
         "⏱ " + _("{minutes} minutes").format(minutes=number(data["duration"])),
         "📍 " + escape(data.get("place") or data.get("link") or ""),
         "🔁 " + _(REPEATS[data["repeat"]]),
-        "👥 " + escape("، ".join(names) if language == "fa" else ", ".join(names)),
+        "👥 " + escape(fmt.listing(names, language)),
     ]
     await message.edit_text(
         "\n".join(lines),
@@ -673,7 +673,7 @@ async def _staff_list(message: Message, session: AsyncSession) -> None:
         ]
         for rsvp in (Rsvp.YES, Rsvp.MAYBE, Rsvp.NO):
             if summary.names[rsvp]:
-                joined = ("، " if language == "fa" else ", ").join(summary.names[rsvp][:30])
+                joined = fmt.listing(summary.names[rsvp][:30], language)
                 lines.append(f"{_(RSVP_NAMES[rsvp])}: {escape(joined)}")
         buttons: list[tuple[str, MeetingButton]] = []
         if meeting.status == MeetingStatus.CANCELLED:

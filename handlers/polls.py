@@ -305,8 +305,7 @@ def tally_text(tally: polls.Tally, language: str) -> str:
         share = fmt.percent(count / tally.voters if tally.voters else 0, language)
         line = f"• {escape(pick(option, language))}: {fmt.number(count, language)} ({share})"
         if names:
-            joined = ("، " if language == "fa" else ", ").join(names[:10])
-            line += f" — {escape(joined)}"
+            line += f" — {escape(fmt.listing(names[:10], language))}"
         lines.append(line)
     return "\n".join(lines)
 

@@ -233,7 +233,7 @@ def xlsform_problem(error: XLSFormError) -> str:
     if error.column:
         where.append(_("column «{column}»").format(column=escape(error.column)))
     text = _("⚠️ The file was not imported.") + "\n"
-    text += ("، " if current_language() == "fa" else ", ").join(where)
+    text += fmt.listing(where, current_language())
     text += (": " if where else "") + what
     if detail := error.params.get("detail"):
         text += "\n<code>" + escape(detail[:300]) + "</code>"

@@ -7,6 +7,7 @@ Persian come from persiantools and digits are mapped after Babel has placed the 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -32,6 +33,11 @@ def number(value: int | float | Decimal, language: str) -> str:
         # Persian separators (٬ ٫) need the «arabext» numbering system explicitly.
         return localize_digits(format_decimal(value, locale="fa", numbering_system="arabext"), "fa")
     return format_decimal(value, locale="en")
+
+
+def listing(items: Iterable[str], language: str) -> str:
+    """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en."""
+    return ("، " if language == "fa" else ", ").join(items)
 
 
 def percent(ratio: float, language: str) -> str:
