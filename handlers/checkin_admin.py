@@ -17,7 +17,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -50,6 +49,7 @@ from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers.forms import keyboard, too_long
 from handlers.locale import current_language, number
 
 router = Router(name="checkins.staff")
@@ -114,16 +114,6 @@ class EditCheckin(StatesGroup):
 
 def _button(text: str, action: str, checkin: int = 0, value: int = 0) -> tuple[str, str]:
     return text, CheckinAdmin(action=action, checkin=checkin, value=value).pack()
-
-
-def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
-            for row in rows
-            if row
-        ]
-    )
 
 
 def time_text(value: time, language: str) -> str:
@@ -200,9 +190,9 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def cardkeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     id_ = checkin.id
-    return _keyboard(
+    return keyboard(
         [
             [
                 _button(_("🗓 Days of the week"), "days", id_),
@@ -239,9 +229,7 @@ async def _send_card(message: Message, session: AsyncSession, checkin_id: int) -
     if found is None:
         await message.answer(_("That check-in no longer exists."))
         return
-    await message.answer(
-        card_text(*found, current_language()), reply_markup=card_keyboard(found[0])
-    )
+    await message.answer(card_text(*found, current_language()), reply_markup=cardkeyboard(found[0]))
 
 
 async def _show_card(message: Message, session: AsyncSession, checkin_id: int) -> None:
@@ -251,7 +239,7 @@ async def _show_card(message: Message, session: AsyncSession, checkin_id: int) -
         await message.edit_text(_("That check-in no longer exists."))
         return
     await message.edit_text(
-        card_text(*found, current_language()), reply_markup=card_keyboard(found[0])
+        card_text(*found, current_language()), reply_markup=cardkeyboard(found[0])
     )
 
 
@@ -324,7 +312,7 @@ async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, 
             _("Check-in participation per group"),
             percent=True,
         )
-    return "\n".join(lines), _keyboard(rows), chart
+    return "\n".join(lines), keyboard(rows), chart
 
 
 @router.message(Command("checkins"))
@@ -369,7 +357,7 @@ async def choose_group(query: CallbackQuery, message: Message, session: AsyncSes
         return
     await message.answer(
         _("For which group?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button(summary.group.name(language)[:40], "group", value=summary.group.id)]
                 for summary in summaries
@@ -393,7 +381,7 @@ async def choose_day(
     await query.answer()
     await message.answer(
         _("On which day of the week?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button(_(WEEKDAY_NAMES[day]), "day", value=day) for day in days]
                 for days in (WEEK_FROM_SATURDAY[:4], WEEK_FROM_SATURDAY[4:])
@@ -507,7 +495,7 @@ async def _ask(
     await message.answer(text)
 
 
-def _days_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def _dayskeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     chosen = Schedule.from_json(checkin.schedule).weekdays
     rows = [
         [
@@ -517,7 +505,7 @@ def _days_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
         for days in (WEEK_FROM_SATURDAY[:4], WEEK_FROM_SATURDAY[4:])
     ]
     rows.append([_button(_("✔️ Done"), "edit", checkin.id)])
-    return _keyboard(rows)
+    return keyboard(rows)
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "days"))
@@ -529,7 +517,7 @@ async def pick_days(
     await query.answer()
     await message.edit_text(
         _("On which days of the week? Press a day to add or remove it."),
-        reply_markup=_days_keyboard(checkin),
+        reply_markup=_dayskeyboard(checkin),
     )
 
 
@@ -558,7 +546,7 @@ async def toggle_day(
         schedule=replace(schedule, weekdays=days, month_day=None),
     )
     await query.answer()
-    await message.edit_reply_markup(reply_markup=_days_keyboard(checkin))
+    await message.edit_reply_markup(reply_markup=_dayskeyboard(checkin))
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "monthly"))
@@ -595,7 +583,7 @@ async def month_day_typed(message: Message, state: FSMContext, session: AsyncSes
     await state.set_state(None)
     await message.answer(
         _("Of which calendar?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button(_("Persian (Jalali) months"), "jalali", checkin.id, day)],
                 [_button(_("Gregorian months"), "gregorian", checkin.id, day)],
@@ -674,7 +662,7 @@ async def ask_timezone(
             "In which time zone are the times of this check-in? Choose one, or type its name,"
             " for example Europe/Paris."
         ),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [[_button(zone, "zone", checkin.id, index)] for index, zone in enumerate(ZONES)]
         ),
     )
@@ -739,7 +727,7 @@ async def ask_window_day(
     await query.answer()
     await message.edit_text(
         _("Until which day are answers taken?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     _button(_("The same day"), "windays", checkin.id, 0),
@@ -825,7 +813,7 @@ async def ask_reminders(
             "How many hours after the question should those who have not answered be"
             " reminded? Up to three, for example {example}."
         ).format(example=fmt.localize_digits("4, 20", current_language())),
-        reply_markup=_keyboard([[_button(_("No reminders"), "noremind", checkin.id)]]),
+        reply_markup=keyboard([[_button(_("No reminders"), "noremind", checkin.id)]]),
     )
 
 
@@ -900,7 +888,7 @@ async def ask_summary_target(
     current = SummaryTo(checkin.summary_to)
     await message.edit_text(
         _("Where should each round's summary go?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     _button(
@@ -962,7 +950,7 @@ async def ask_skip_date(
             example=fmt.localize_digits("1405/01/01", language)
         )
         + ("\n" + _("Press a skipped day to have its round after all.") if skipped else ""),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button("↩️ " + fmt.day(day, language), "unskip", checkin.id, day.toordinal())]
                 for day in skipped
@@ -1019,7 +1007,7 @@ async def unskip(
 # Questions
 
 
-def _questions_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def _questionskeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     count = len(checkin.questions)
     language = current_language()
     rows = [
@@ -1035,7 +1023,7 @@ def _questions_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
         rows.append([_button(_("➕ Add a question"), "qadd", checkin.id)])
     rows.append([_button(_("↺ The three default questions"), "qdefault", checkin.id)])
     rows.append([_button(_("« Back"), "edit", checkin.id)])
-    return _keyboard(rows)
+    return keyboard(rows)
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "questions"))
@@ -1045,7 +1033,7 @@ async def show_questions(
     if (checkin := await _checkin_of(query, session, callback_data)) is None:
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=_questions_keyboard(checkin))
+    await message.edit_reply_markup(reply_markup=_questionskeyboard(checkin))
 
 
 @router.callback_query(CheckinAdmin.filter(F.action.in_({"qdel", "qdefault"})))
@@ -1071,7 +1059,7 @@ async def remove_question(
     found = await _found(session, checkin.id)
     assert found is not None
     await message.edit_text(
-        card_text(*found, current_language()), reply_markup=_questions_keyboard(checkin)
+        card_text(*found, current_language()), reply_markup=_questionskeyboard(checkin)
     )
 
 
@@ -1084,7 +1072,7 @@ async def ask_question_kind(
     await query.answer()
     await message.answer(
         _("What kind of answer does the new question take?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button(_(KIND_NAMES[kind]), "qkind", checkin.id, index)]
                 for index, kind in enumerate(Kind)
@@ -1129,7 +1117,7 @@ async def _choose_indicator(message: Message, session: AsyncSession, checkin: Ch
         return
     await message.answer(
         _("Which indicator do the answers report?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [_button(pick(item.name, language)[:60], "qind", checkin.id, item.id)]
                 for item in found
@@ -1168,19 +1156,13 @@ def _question_text(typed: str) -> str | None:
     return text if 0 < len(text) <= QUESTION_MAX else None
 
 
-async def _too_long(message: Message, limit: int) -> None:
-    await message.answer(
-        _("Please write it in up to {limit} characters.").format(limit=number(limit))
-    )
-
-
 @router.message(StateFilter(EditCheckin.question_fa), Typed())
 async def question_fa_typed(message: Message, state: FSMContext, session: AsyncSession) -> None:
     if await _editing(state, session, message) is None:
         return
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _question_text(typed) is None:
-        await _too_long(message, QUESTION_MAX)
+        await too_long(message, QUESTION_MAX)
         return
     await state.update_data({"fa": "" if is_skip(typed) else typed})
     await state.set_state(EditCheckin.question_en)
@@ -1201,7 +1183,7 @@ async def question_en_typed(
     data = await state.get_data()
     skipped = is_skip(typed)
     if (skipped and not data["fa"]) or (not skipped and _question_text(typed) is None):
-        await _too_long(message, QUESTION_MAX) if not skipped else await message.answer(
+        await too_long(message, QUESTION_MAX) if not skipped else await message.answer(
             _("The question needs a text in at least one language.")
         )
         return
@@ -1280,7 +1262,7 @@ async def confirm_delete(
         return
     await query.answer()
     await message.edit_reply_markup(
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     _button(

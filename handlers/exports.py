@@ -11,8 +11,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     CallbackQuery,
     FSInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
 )
 from aiogram.utils.i18n import gettext as _
@@ -26,6 +24,7 @@ from bot.people.models import Role
 from bot.reports.export import Dataset, export
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers.forms import keyboard
 from handlers.locale import current_language
 
 router = Router(name="exports")
@@ -49,20 +48,11 @@ class ExportButton(CallbackData, prefix="exp"):
     format: str = ""
 
 
-def _keyboard(rows: list[list[tuple[str, ExportButton]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in row]
-            for row in rows
-        ]
-    )
-
-
 @router.message(Command("export"))
 async def choose_dataset(message: Message) -> None:
     await message.answer(
         _("Which data?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [(_(name), ExportButton(dataset=dataset.value))]
                 for dataset, name in DATASET_NAMES.items()
@@ -81,7 +71,7 @@ async def choose_format(
     await query.answer()
     await message.edit_text(
         _("In which format? CSV opens anywhere; Excel keeps Persian sheets right-to-left."),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     ("CSV", ExportButton(dataset=callback_data.dataset, format="csv")),

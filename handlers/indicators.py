@@ -16,8 +16,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
 )
 from aiogram.utils.i18n import gettext as _
@@ -35,6 +33,7 @@ from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers.forms import keyboard
 from handlers.locale import current_language, number
 
 router = Router(name="indicators")
@@ -71,16 +70,6 @@ class NewIndicator(StatesGroup):
 
 class ReportValue(StatesGroup):
     value = State()
-
-
-def _keyboard(rows: list[list[tuple[str, IndicatorButton]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in row]
-            for row in rows
-            if row
-        ]
-    )
 
 
 def period_label(indicator: Indicator, start: date, language: str) -> str:
@@ -176,7 +165,7 @@ async def target_typed(message: Message, state: FSMContext) -> None:
     await state.set_state(None)
     await message.answer(
         _("How often is it reported?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [(_(label), IndicatorButton(action="frequency", value=frequency.value))]
                 for frequency, label in FREQUENCY_NAMES.items()
@@ -201,7 +190,7 @@ async def frequency_chosen(
     language = current_language()
     await message.edit_text(
         _("Which group owns it (its members report the values)?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (
@@ -276,7 +265,7 @@ async def choose_indicator(
         return
     await message.answer(
         _("Which indicator?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (
@@ -327,7 +316,7 @@ async def choose_period(
         _("For which period is the value of «{name}»?").format(
             name=escape(pick(indicator.name, language))
         ),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (
@@ -432,7 +421,7 @@ async def progress(message: Message, session: AsyncSession, roles: frozenset[Rol
     staff = Role.STAFF in roles
     await message.answer(
         "\n".join(lines),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (

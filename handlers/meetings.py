@@ -18,7 +18,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -44,6 +43,7 @@ from bot.people.models import Person, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers.forms import keyboard, too_long
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="meetings")  # members
@@ -97,16 +97,6 @@ class NewMeeting(StatesGroup):
 class ChangeMeeting(StatesGroup):
     new_time = State()
     follow_up = State()
-
-
-def _keyboard(rows: list[list[tuple[str, MeetingButton]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in row]
-            for row in rows
-            if row
-        ]
-    )
 
 
 # How a meeting reads
@@ -273,11 +263,11 @@ async def rsvp_chosen(
             answer=_(RSVP_NAMES[rsvp])
         )
     )
-    await message.edit_reply_markup(reply_markup=_my_rsvp_keyboard(result, rsvp))
+    await message.edit_reply_markup(reply_markup=_my_rsvpkeyboard(result, rsvp))
 
 
-def _my_rsvp_keyboard(meeting: Meeting, chosen: Rsvp) -> InlineKeyboardMarkup:
-    return _keyboard(
+def _my_rsvpkeyboard(meeting: Meeting, chosen: Rsvp) -> InlineKeyboardMarkup:
+    return keyboard(
         [
             [
                 (
@@ -306,7 +296,7 @@ async def my_meetings(
                 _("Your answer: {answer}").format(answer=_(RSVP_NAMES[item.rsvp])),
             ]
         )
-        await message.answer(text, reply_markup=_my_rsvp_keyboard(item.meeting, item.rsvp))
+        await message.answer(text, reply_markup=_my_rsvpkeyboard(item.meeting, item.rsvp))
     if Role.STAFF in roles:
         await _staff_list(message, session)
 
@@ -324,11 +314,11 @@ async def new_meeting(message: Message, state: FSMContext, session: AsyncSession
     await state.set_data({"groups": [], "choices": [STAFF, *(s.group.id for s in summaries)]})
     await message.answer(
         _("Which groups are invited? Press each, then «Done»."),
-        reply_markup=await _groups_keyboard(session, []),
+        reply_markup=await _groupskeyboard(session, []),
     )
 
 
-async def _groups_keyboard(session: AsyncSession, chosen: list[int]) -> InlineKeyboardMarkup:
+async def _groupskeyboard(session: AsyncSession, chosen: list[int]) -> InlineKeyboardMarkup:
     language = current_language()
     rows = [
         [
@@ -348,7 +338,7 @@ async def _groups_keyboard(session: AsyncSession, chosen: list[int]) -> InlineKe
         ]
     )
     rows.append([(_("Done"), MeetingButton(action="groups_done"))])
-    return _keyboard(rows)
+    return keyboard(rows)
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "group"))
@@ -366,7 +356,7 @@ async def toggle_group(
     chosen = set(data.get("groups", [])) ^ {int(callback_data.value)}
     await state.update_data({"groups": sorted(chosen)})
     await query.answer()
-    await message.edit_reply_markup(reply_markup=await _groups_keyboard(session, sorted(chosen)))
+    await message.edit_reply_markup(reply_markup=await _groupskeyboard(session, sorted(chosen)))
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "groups_done"))
@@ -386,17 +376,11 @@ def _text(message: Message, limit: int) -> str | None:
     return text if 0 < len(text) <= limit else None
 
 
-async def _too_long(message: Message, limit: int) -> None:
-    await message.answer(
-        _("Please write it in up to {limit} characters.").format(limit=number(limit))
-    )
-
-
 @staff_router.message(StateFilter(NewMeeting.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _text(message, TITLE_MAX) is None:
-        await _too_long(message, TITLE_MAX)
+        await too_long(message, TITLE_MAX)
         return
     await state.update_data({"title_fa": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.title_en)
@@ -411,7 +395,7 @@ async def title_en_typed(message: Message, state: FSMContext) -> None:
         await message.answer(_("The title needs a text in at least one language."))
         return
     if not is_skip(typed) and _text(message, TITLE_MAX) is None:
-        await _too_long(message, TITLE_MAX)
+        await too_long(message, TITLE_MAX)
         return
     await state.update_data({"title_en": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.agenda_fa)
@@ -422,7 +406,7 @@ async def title_en_typed(message: Message, state: FSMContext) -> None:
 async def agenda_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _text(message, AGENDA_MAX) is None:
-        await _too_long(message, AGENDA_MAX)
+        await too_long(message, AGENDA_MAX)
         return
     await state.update_data({"agenda_fa": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.agenda_en)
@@ -437,7 +421,7 @@ def _example() -> str:
 async def agenda_en_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _text(message, AGENDA_MAX) is None:
-        await _too_long(message, AGENDA_MAX)
+        await too_long(message, AGENDA_MAX)
         return
     await state.update_data({"agenda_en": "" if is_skip(typed) else typed})
     await state.set_state(NewMeeting.starts)
@@ -473,7 +457,7 @@ async def start_typed(message: Message, state: FSMContext, hamgam: Hamgam) -> No
     await state.set_state(None)
     await message.answer(
         _("How long is it?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (
@@ -504,14 +488,14 @@ async def duration_chosen(
 async def place_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if _text(message, PLACE_MAX) is None:
-        await _too_long(message, PLACE_MAX)
+        await too_long(message, PLACE_MAX)
         return
     online = typed.lower().startswith(("https://", "http://"))
     await state.update_data({"place": None if online else typed, "link": typed if online else None})
     await state.set_state(None)
     await message.answer(
         _("Does it repeat?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [(_(label), MeetingButton(action="repeat", value=key))]
                 for key, label in REPEATS.items()
@@ -531,7 +515,7 @@ async def repeat_chosen(
     await state.update_data({"repeat": callback_data.value})
     await message.edit_text(
         _("Reminders to those who have not declined?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [(_("24 hours and 1 hour before"), MeetingButton(action="remind", value="24h1h"))],
                 [(_("1 hour before"), MeetingButton(action="remind", value="1h"))],
@@ -574,7 +558,7 @@ async def reminders_chosen(
     ]
     await message.edit_text(
         "\n".join(lines),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (_("📨 Send the invitations"), MeetingButton(action="create")),
@@ -696,7 +680,7 @@ async def _staff_list(message: Message, session: AsyncSession) -> None:
             rows.append(
                 [(_("⏹ Stop repeating"), MeetingButton(action="endseries", meeting=meeting.id))]
             )
-        await message.answer("\n".join(lines), reply_markup=_keyboard(rows))
+        await message.answer("\n".join(lines), reply_markup=keyboard(rows))
     chart = await _attendance_chart(session, language)
     if chart is not None:
         await message.answer_photo(
@@ -780,7 +764,7 @@ async def confirm_cancel(
 ) -> None:
     await query.answer()
     await message.edit_reply_markup(
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (
@@ -827,7 +811,7 @@ async def end_series(
     await query.answer(_("No further meetings of this series will be set."), show_alert=True)
 
 
-async def _attendance_keyboard(session: AsyncSession, meeting_id: int) -> InlineKeyboardMarkup:
+async def _attendancekeyboard(session: AsyncSession, meeting_id: int) -> InlineKeyboardMarkup:
     rows = [
         [
             (
@@ -838,7 +822,7 @@ async def _attendance_keyboard(session: AsyncSession, meeting_id: int) -> Inline
         for person_id, name, attended in await meetings.attendees(session, meeting_id)
     ]
     rows.append([(_("Done"), MeetingButton(action="attendance_done", meeting=meeting_id))])
-    return _keyboard(rows)
+    return keyboard(rows)
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "attendance"))
@@ -854,7 +838,7 @@ async def attendance(
         _("Who came to <b>{title}</b>? Press each person who was there.").format(
             title=escape(pick(meeting.title, current_language()))
         ),
-        reply_markup=await _attendance_keyboard(session, meeting.id),
+        reply_markup=await _attendancekeyboard(session, meeting.id),
     )
 
 
@@ -882,7 +866,7 @@ async def toggle_attended(
     await meetings.mark_attendance(session, meeting.id, person_id, not marked[person_id], person.id)
     await session.flush()
     await query.answer()
-    await message.edit_reply_markup(reply_markup=await _attendance_keyboard(session, meeting.id))
+    await message.edit_reply_markup(reply_markup=await _attendancekeyboard(session, meeting.id))
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "attendance_done"))
@@ -911,14 +895,14 @@ async def ask_follow_up(
 @staff_router.message(StateFilter(ChangeMeeting.follow_up), Typed())
 async def follow_up_typed(message: Message, state: FSMContext) -> None:
     if _text(message, FOLLOW_UP_MAX) is None:
-        await _too_long(message, FOLLOW_UP_MAX)
+        await too_long(message, FOLLOW_UP_MAX)
         return
     await state.update_data({"text": normalize_text(message.text or "")})
     await state.set_state(None)
     meeting_id = int((await state.get_data())["meeting"])
     await message.answer(
         _("To whom?"),
-        reply_markup=_keyboard(
+        reply_markup=keyboard(
             [
                 [
                     (

@@ -13,7 +13,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     PollAnswer,
@@ -37,6 +36,7 @@ from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
+from handlers.forms import keyboard, too_long
 from handlers.locale import current_language, number
 
 votes = Router(name="polls.votes")  # poll_answer updates: anyone, from any chat
@@ -66,14 +66,10 @@ class PollAdmin(CallbackData, prefix="pol"):
 
 
 def _keyboard(rows: list[list[tuple[str, str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=text, callback_data=PollAdmin(action=action, value=value).pack()
-                )
-                for text, action, value in row
-            ]
+    """Rows of (label, action, value)."""
+    return keyboard(
+        [
+            [(text, PollAdmin(action=action, value=value)) for text, action, value in row]
             for row in rows
         ]
     )
@@ -97,17 +93,11 @@ async def new_poll(message: Message, state: FSMContext) -> None:
 async def question_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and len(typed) > POLL_QUESTION_MAX:
-        await _too_long(message, POLL_QUESTION_MAX)
+        await too_long(message, POLL_QUESTION_MAX)
         return
     await state.update_data({"fa": "" if is_skip(typed) else typed})
     await state.set_state(PollForm.question_en)
     await message.answer(_("And in English? (or «-» to keep it only in Persian)"))
-
-
-async def _too_long(message: Message, limit: int) -> None:
-    await message.answer(
-        _("Please write it in up to {limit} characters.").format(limit=number(limit))
-    )
 
 
 @router.message(StateFilter(PollForm.question_en), Typed())
@@ -118,7 +108,7 @@ async def question_en_typed(message: Message, state: FSMContext) -> None:
         await message.answer(_("The question needs a text in at least one language."))
         return
     if not is_skip(typed) and len(typed) > POLL_QUESTION_MAX:
-        await _too_long(message, POLL_QUESTION_MAX)
+        await too_long(message, POLL_QUESTION_MAX)
         return
     question = {
         k: v for k, v in (("fa", data.get("fa", "")), ("en", typed)) if v and not is_skip(v)

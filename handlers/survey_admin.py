@@ -18,7 +18,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -52,6 +51,7 @@ from bot.surveys.xlsform import Problem, XLSFormError, read_xlsform
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
+from handlers.forms import keyboard, too_long
 from handlers.locale import current_language, number
 
 router = Router(name="surveys.staff")
@@ -108,16 +108,11 @@ class SurveyAdmin(CallbackData, prefix="sva"):
 
 
 def _keyboard(rows: list[list[tuple[str, str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=text, callback_data=SurveyAdmin(action=action, value=value).pack()
-                )
-                for text, action, value in row
-            ]
+    """Rows of (label, action, value)."""
+    return keyboard(
+        [
+            [(text, SurveyAdmin(action=action, value=value)) for text, action, value in row]
             for row in rows
-            if row
         ]
     )
 
@@ -256,17 +251,11 @@ def _typed(message: Message, limit: int) -> str | None:
     return text if 0 < len(text) <= limit else None
 
 
-async def _too_long(message: Message, limit: int) -> None:
-    await message.answer(
-        _("Please write it in up to {limit} characters.").format(limit=number(limit))
-    )
-
-
 @router.message(StateFilter(SurveyForm.title_fa), Typed())
 async def title_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
-        await _too_long(message, LABEL_MAX)
+        await too_long(message, LABEL_MAX)
         return
     await state.update_data({"title": {"fa": "" if is_skip(typed) else typed}, "questions": []})
     await state.set_state(SurveyForm.title_en)
@@ -281,7 +270,7 @@ async def title_en_typed(message: Message, state: FSMContext) -> None:
         await message.answer(_("The title needs a text in at least one language."))
         return
     if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
-        await _too_long(message, LABEL_MAX)
+        await too_long(message, LABEL_MAX)
         return
     title = {
         lang: text
@@ -327,7 +316,7 @@ async def kind_chosen(
 async def label_fa_typed(message: Message, state: FSMContext) -> None:
     typed = normalize_text(message.text or "")
     if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
-        await _too_long(message, LABEL_MAX)
+        await too_long(message, LABEL_MAX)
         return
     await state.update_data({"label": {"fa": "" if is_skip(typed) else typed}})
     await state.set_state(SurveyForm.label_en)
@@ -342,7 +331,7 @@ async def label_en_typed(message: Message, state: FSMContext) -> None:
         await message.answer(_("The question needs a text in at least one language."))
         return
     if not is_skip(typed) and _typed(message, LABEL_MAX) is None:
-        await _too_long(message, LABEL_MAX)
+        await too_long(message, LABEL_MAX)
         return
     label = {
         lang: text
