@@ -540,9 +540,7 @@ async def reminders_chosen(
     await query.answer()
     data = await state.update_data({"reminders": list(REMINDER_CHOICES[callback_data.value])})
     language = current_language()
-    names = [
-        g.name(language) for g in (await meetings.group_names(session, data["groups"])).values()
-    ]
+    names = [g.name(language) for g in (await groups.by_ids(session, data["groups"])).values()]
     if STAFF in data["groups"]:
         names.append(_("Backbone staff"))
     title = data.get("title_fa") if language == "fa" else data.get("title_en")
@@ -693,7 +691,7 @@ async def _attendance_chart(session: AsyncSession, language: str) -> bytes | Non
     series = await meetings.attendance_by_group(session, clock.now())
     if not any(rate is not None for points in series.values() for _at, rate in points):
         return None
-    names = await meetings.group_names(session, series)
+    names = await groups.by_ids(session, series)
     return charts.line_chart(
         [
             charts.Series(names[group_id].name(language) if group_id in names else "—", points)

@@ -23,12 +23,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
 from bot.delivery.content import pick
-from bot.groups.models import Group
+from bot.groups import service as groups
 from bot.i18n import LANGUAGES, N_
 from bot.i18n import format as fmt
 from bot.i18n.normalize import (
@@ -909,7 +908,8 @@ async def results_text(
         )
     if rates.groups:
         names = {
-            group.id: group.name(language) for group in await _groups(session, list(rates.groups))
+            group_id: group.name(language)
+            for group_id, group in (await groups.by_ids(session, rates.groups)).items()
         }
         lines.append(
             _("By working group: {rates}").format(
@@ -957,10 +957,6 @@ async def results_text(
             break
         shown.append(line)
     return "\n".join(shown)
-
-
-async def _groups(session: AsyncSession, ids: list[int]) -> list[Group]:
-    return list((await session.scalars(select(Group).where(Group.id.in_(ids)))).all())
 
 
 @router.callback_query(SurveyAdmin.filter(F.action == "close"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -203,3 +204,9 @@ async def follow_chat_migration(session: AsyncSession, old_chat_id: int, new_cha
     await session.execute(
         update(Group).where(Group.chat_id == old_chat_id).values(chat_id=new_chat_id)
     )
+
+
+async def by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Group]:
+    """The groups with these ids (for naming them in figures), by id."""
+    rows = await session.scalars(select(Group).where(Group.id.in_(list(ids))))
+    return {group.id: group for group in rows}

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
-from bot.groups.models import Group, Membership
+from bot.groups.models import Membership
 from bot.meetings.models import Meeting, MeetingInvitee, MeetingStatus, Rsvp
 from bot.meetings.recurrence import Recurrence
 from bot.people.audience import reachable
@@ -451,7 +451,3 @@ async def attendance_by_group(
             if len(points) < meetings:
                 points.append((meeting.starts_at, rate))
     return {group_id: points[::-1] for group_id, points in series.items()}
-
-
-async def group_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, Group]:
-    return {g.id: g for g in await session.scalars(select(Group).where(Group.id.in_(list(ids))))}

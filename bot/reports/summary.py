@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.checkins.models import Checkin, CheckinParticipant, CheckinRound, RoundStatus
 from bot.checkins.service import tally
 from bot.delivery.models import Delivery, DeliveryStatus
+from bot.groups import service as groups
 from bot.groups.models import Group
 from bot.indicators import service as indicators
 from bot.meetings.models import Meeting, MeetingInvitee, MeetingStatus, Rsvp
@@ -101,9 +102,7 @@ async def build(session: AsyncSession, since: datetime, until: datetime) -> Repo
     report.meetings = await _meetings(session, since, until)
     report.standings = await indicators.standings(session)
     named = {group_id for figures in report.surveys for group_id in figures.rates.groups}
-    report.groups = {
-        group.id: group for group in await session.scalars(select(Group).where(Group.id.in_(named)))
-    }
+    report.groups = await groups.by_ids(session, named)
     return report
 
 
