@@ -40,7 +40,6 @@ class Survey(Base):
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    invited: Mapped[int | None] = mapped_column(Integer)
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # rates kept past an anonymous close
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

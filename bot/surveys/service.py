@@ -164,7 +164,6 @@ async def open_due(session: AsyncSession, now: datetime) -> list[Fanout]:
         assert survey.audience is not None
         rows = await session.execute(recipients(Audience.from_json(survey.audience)))
         people = [Invitee(person_id, telegram_id) for person_id, telegram_id, _lang in rows]
-        survey.invited = len(people)
         opened.append(Fanout(survey, people))
     await session.flush()
     return opened

@@ -60,7 +60,6 @@ def upgrade() -> None:
         sa.Column("closes_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("remind_at", bot.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", bot.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("invited", sa.Integer(), nullable=True),
         sa.Column("stats", sa.JSON(), nullable=True),
         sa.Column("created_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("opened_at", bot.db.UTCDateTime(timezone=True), nullable=True),
