@@ -190,7 +190,7 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
     return "\n".join(lines)
 
 
-def cardkeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def card_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     id_ = checkin.id
     return keyboard(
         [
@@ -224,23 +224,16 @@ async def _found(session: AsyncSession, checkin_id: int) -> tuple[Checkin, Group
     return (checkin, group) if group is not None else None
 
 
-async def _send_card(message: Message, session: AsyncSession, checkin_id: int) -> None:
+async def _show_card(
+    message: Message, session: AsyncSession, checkin_id: int, *, in_place: bool = True
+) -> None:
+    """The card, in place of the message whose button was pressed, or as a new message."""
     found = await _found(session, checkin_id)
+    show = message.edit_text if in_place else message.answer
     if found is None:
-        await message.answer(_("That check-in no longer exists."))
+        await show(_("That check-in no longer exists."))
         return
-    await message.answer(card_text(*found, current_language()), reply_markup=cardkeyboard(found[0]))
-
-
-async def _show_card(message: Message, session: AsyncSession, checkin_id: int) -> None:
-    """The card, in place of the message whose button was pressed."""
-    found = await _found(session, checkin_id)
-    if found is None:
-        await message.edit_text(_("That check-in no longer exists."))
-        return
-    await message.edit_text(
-        card_text(*found, current_language()), reply_markup=cardkeyboard(found[0])
-    )
+    await show(card_text(*found, current_language()), reply_markup=card_keyboard(found[0]))
 
 
 async def _checkin_of(
@@ -443,7 +436,7 @@ async def create_checkin(
             id=fmt.number(created.id, current_language())
         )
     )
-    await _send_card(message, session, created.id)
+    await _show_card(message, session, created.id, in_place=False)
 
 
 # Editing: each button changes one part, then the card shows the result
@@ -470,11 +463,9 @@ async def _saved(
             )
         )
         return False
-    if edit_in_place:
-        await _show_card(message, session, checkin.id)
-    else:
+    if not edit_in_place:
         await message.answer(_("✅ Saved."))
-        await _send_card(message, session, checkin.id)
+    await _show_card(message, session, checkin.id, in_place=edit_in_place)
     return True
 
 
@@ -495,7 +486,7 @@ async def _ask(
     await message.answer(text)
 
 
-def _dayskeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def _days_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     chosen = Schedule.from_json(checkin.schedule).weekdays
     rows = [
         [
@@ -517,7 +508,7 @@ async def pick_days(
     await query.answer()
     await message.edit_text(
         _("On which days of the week? Press a day to add or remove it."),
-        reply_markup=_dayskeyboard(checkin),
+        reply_markup=_days_keyboard(checkin),
     )
 
 
@@ -546,7 +537,7 @@ async def toggle_day(
         schedule=replace(schedule, weekdays=days, month_day=None),
     )
     await query.answer()
-    await message.edit_reply_markup(reply_markup=_dayskeyboard(checkin))
+    await message.edit_reply_markup(reply_markup=_days_keyboard(checkin))
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "monthly"))
@@ -979,7 +970,7 @@ async def skip_date_typed(
     await state.clear()
     await checkins.skip_date(session, checkin.id, day, person.id)
     await message.answer(_("✅ No round on {day}.").format(day=fmt.day(day, current_language())))
-    await _send_card(message, session, checkin.id)
+    await _show_card(message, session, checkin.id, in_place=False)
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "unskip"))
@@ -1007,7 +998,7 @@ async def unskip(
 # Questions
 
 
-def _questionskeyboard(checkin: Checkin) -> InlineKeyboardMarkup:
+def _questions_keyboard(checkin: Checkin) -> InlineKeyboardMarkup:
     count = len(checkin.questions)
     language = current_language()
     rows = [
@@ -1033,7 +1024,7 @@ async def show_questions(
     if (checkin := await _checkin_of(query, session, callback_data)) is None:
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=_questionskeyboard(checkin))
+    await message.edit_reply_markup(reply_markup=_questions_keyboard(checkin))
 
 
 @router.callback_query(CheckinAdmin.filter(F.action.in_({"qdel", "qdefault"})))
@@ -1059,7 +1050,7 @@ async def remove_question(
     found = await _found(session, checkin.id)
     assert found is not None
     await message.edit_text(
-        card_text(*found, current_language()), reply_markup=_questionskeyboard(checkin)
+        card_text(*found, current_language()), reply_markup=_questions_keyboard(checkin)
     )
 
 

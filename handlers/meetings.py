@@ -263,10 +263,10 @@ async def rsvp_chosen(
             answer=_(RSVP_NAMES[rsvp])
         )
     )
-    await message.edit_reply_markup(reply_markup=_my_rsvpkeyboard(result, rsvp))
+    await message.edit_reply_markup(reply_markup=_my_rsvp_keyboard(result, rsvp))
 
 
-def _my_rsvpkeyboard(meeting: Meeting, chosen: Rsvp) -> InlineKeyboardMarkup:
+def _my_rsvp_keyboard(meeting: Meeting, chosen: Rsvp) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
@@ -296,7 +296,7 @@ async def my_meetings(
                 _("Your answer: {answer}").format(answer=_(RSVP_NAMES[item.rsvp])),
             ]
         )
-        await message.answer(text, reply_markup=_my_rsvpkeyboard(item.meeting, item.rsvp))
+        await message.answer(text, reply_markup=_my_rsvp_keyboard(item.meeting, item.rsvp))
     if Role.STAFF in roles:
         await _staff_list(message, session)
 
@@ -314,11 +314,11 @@ async def new_meeting(message: Message, state: FSMContext, session: AsyncSession
     await state.set_data({"groups": [], "choices": [STAFF, *(s.group.id for s in summaries)]})
     await message.answer(
         _("Which groups are invited? Press each, then «Done»."),
-        reply_markup=await _groupskeyboard(session, []),
+        reply_markup=await _groups_keyboard(session, []),
     )
 
 
-async def _groupskeyboard(session: AsyncSession, chosen: list[int]) -> InlineKeyboardMarkup:
+async def _groups_keyboard(session: AsyncSession, chosen: list[int]) -> InlineKeyboardMarkup:
     language = current_language()
     rows = [
         [
@@ -356,7 +356,7 @@ async def toggle_group(
     chosen = set(data.get("groups", [])) ^ {int(callback_data.value)}
     await state.update_data({"groups": sorted(chosen)})
     await query.answer()
-    await message.edit_reply_markup(reply_markup=await _groupskeyboard(session, sorted(chosen)))
+    await message.edit_reply_markup(reply_markup=await _groups_keyboard(session, sorted(chosen)))
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "groups_done"))
@@ -809,7 +809,7 @@ async def end_series(
     await query.answer(_("No further meetings of this series will be set."), show_alert=True)
 
 
-async def _attendancekeyboard(session: AsyncSession, meeting_id: int) -> InlineKeyboardMarkup:
+async def _attendance_keyboard(session: AsyncSession, meeting_id: int) -> InlineKeyboardMarkup:
     rows = [
         [
             (
@@ -836,7 +836,7 @@ async def attendance(
         _("Who came to <b>{title}</b>? Press each person who was there.").format(
             title=escape(pick(meeting.title, current_language()))
         ),
-        reply_markup=await _attendancekeyboard(session, meeting.id),
+        reply_markup=await _attendance_keyboard(session, meeting.id),
     )
 
 
@@ -864,7 +864,7 @@ async def toggle_attended(
     await meetings.mark_attendance(session, meeting.id, person_id, not marked[person_id], person.id)
     await session.flush()
     await query.answer()
-    await message.edit_reply_markup(reply_markup=await _attendancekeyboard(session, meeting.id))
+    await message.edit_reply_markup(reply_markup=await _attendance_keyboard(session, meeting.id))
 
 
 @staff_router.callback_query(MeetingButton.filter(F.action == "attendance_done"))
