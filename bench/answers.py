@@ -20,7 +20,8 @@ and have had its reply sent; a mismatch fails the part.
 
 `python -m bench.answers bare PORT SECRET` serves the bare app; `python -m bench.answers
 profile [sqlite|postgres]` runs the bot under cProfile with the same load and prints where its
-event-loop thread spends the time.
+event-loop thread spends the time; `python -m bench.answers try [sqlite|postgres]` measures
+the bot alone and writes nothing, for trying a change.
 """
 
 from __future__ import annotations
@@ -603,6 +604,21 @@ async def measure(workdir: Path) -> dict[str, float]:
     return figures
 
 
+async def attempt(backend: str) -> None:
+    """The bot alone on one backend, printed and not written to results.json."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-answers-"))
+    url = (
+        await fresh_sqlite(folder, "answers.db") if backend == "sqlite" else await fresh_postgres()
+    )
+    if url is None:
+        return
+    async with emulator_process() as client:
+        await seed_telegram_users(client, RESIDENTS)
+        result = await answers_on(url, client, folder / "bot.log")
+    p50, p99 = result.latency_ms(50), result.latency_ms(99)
+    print(f"  {backend}: {result.per_s:.1f} answers/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
 async def profile(backend: str) -> None:
     """The same load on the bot, its event-loop thread under cProfile for the measured window
     only: where the time goes, by package and by function. The profile and the bot's log stay
@@ -664,8 +680,13 @@ def main(arguments: list[str]) -> None:
             asyncio.run(serve_bare(int(port), secret))
         case ["profile", *rest]:
             asyncio.run(profile(rest[0] if rest else "sqlite"))
+        case ["try", *rest]:
+            asyncio.run(attempt(rest[0] if rest else "sqlite"))
         case _:
-            sys.exit("usage: python -m bench.answers bare PORT SECRET | profile [sqlite|postgres]")
+            sys.exit(
+                "usage: python -m bench.answers bare PORT SECRET"
+                " | profile [sqlite|postgres] | try [sqlite|postgres]"
+            )
 
 
 if __name__ == "__main__":

@@ -54,26 +54,31 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
-        _ensure_sqlite_folder(url)
-        engine = create_async_engine(url, **kwargs)
+        from bot import sqlite
+
+        path = _ensure_sqlite_folder(url)
+        engine = create_async_engine(url, async_creator=sqlite.connector(path), **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def _ensure_sqlite_folder(url: str) -> str:
+    """The database file's path (its folder made if missing), or ":memory:"."""
     from pathlib import Path
 
-    path = url.split(":///", 1)[-1]
+    path = url.split(":///", 1)[-1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return path or ":memory:"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No waiting inside SQLite: it would stop the event loop (see bot/sqlite.py, which waits).
+    cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

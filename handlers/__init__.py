@@ -33,9 +33,14 @@ from handlers import (
 if TYPE_CHECKING:
     from bot.telegram.app import Hamgam
 
+# Residents' answers to surveys and check-ins are most of the traffic, so their routers come
+# right after onboarding; they take only typed text in their own conversation state, and
+# commands, buttons and files pass them by.
 FEATURES = (
     errors.router,
     onboarding.router,
+    surveys.router,
+    checkins.router,
     common.router,
     help.router,
     leave.router,
@@ -54,8 +59,6 @@ FEATURES = (
     indicators.router,
     reports.router,
     exports.router,
-    checkins.router,
-    surveys.router,
     fallback.router,
 )
 

@@ -201,7 +201,7 @@ async def give_consent(
             await message.edit_reply_markup(reply_markup=None)
         if not await _join_pending_group(message, session, person, state):
             # Whoever comes without an invite is a resident of the neighbourhood.
-            people.grant(person, Role.RESIDENT)
+            await people.grant(session, person, Role.RESIDENT)
         await session.flush()
     roles = await people.roles_of(session, person)
     await message.answer(

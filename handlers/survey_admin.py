@@ -47,7 +47,7 @@ from bot.surveys.models import Survey, SurveyStatus
 from bot.surveys.service import PublishProblem
 from bot.surveys.templates import READINESS
 from bot.surveys.xlsform import Problem, XLSFormError, read_xlsform
-from bot.telegram.filters import PrivateChat, Typed
+from bot.telegram.filters import PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.forms import keyboard, too_long
@@ -156,14 +156,9 @@ async def ask_file(query: CallbackQuery, message: Message, state: FSMContext) ->
     )
 
 
-async def _is_workbook(message: Message) -> bool:
-    name = (message.document.file_name or "").lower() if message.document else ""
-    return name.endswith((".xlsx", ".xls"))
-
-
 # A workbook is unmistakably a survey: taken in any step (an announcement's attachment is
 # handled earlier, by its own router).
-@router.message(_is_workbook)
+@router.message(Workbook())
 async def file_received(
     message: Message, state: FSMContext, session: AsyncSession, person: Person, bot: Bot
 ) -> None:

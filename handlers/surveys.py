@@ -28,7 +28,7 @@ from bot.surveys.form import AnswerError, AnswerProblem, Kind, Question, check_a
 from bot.surveys.models import Survey
 from bot.surveys.service import Progress, Refusal
 from bot.telegram.app import Hamgam
-from bot.telegram.filters import NotText, PrivateChat, Typed
+from bot.telegram.filters import NotText, PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded
 from handlers.locale import current_language, in_each_language
 
@@ -451,7 +451,7 @@ async def typed(
     return await _saved(message, session, person, state, progress, value)
 
 
-@router.message(StateFilter(Answering.survey), NotText())
+@router.message(StateFilter(Answering.survey), NotText(), ~Workbook())
 async def not_text(message: Message) -> None:
     await message.answer(_("Please answer with text."))
 

@@ -40,11 +40,12 @@ class Person(Base):
     # «I'm away»: no check-in rounds until the person says they are back.
     away_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Every update needs the person's roles, which are read with the person in one statement
+    # (people.service.find); the rows themselves, like tags, are loaded when asked for
+    # (people.service.loaded), never behind the code's back.
     role_grants: Mapped[list[PersonRole]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="person", cascade="all, delete-orphan", lazy="raise_on_sql"
     )
-    # Tags matter to targeting and to staff, not to every update: loaded when asked for
-    # (people.service.with_tags), never behind the code's back.
     tag_links: Mapped[list[PersonTag]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="raise_on_sql"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -43,27 +43,64 @@ def _new_person(session: AsyncSession, telegram_id: int) -> Person:
     return person
 
 
-async def with_tags(session: AsyncSession, person: Person) -> Person:
-    if "tag_links" in inspect(person).unloaded:
-        await session.refresh(person, ["tag_links"])
+async def loaded(session: AsyncSession, person: Person, *collections: str) -> Person:
+    """The person with their role grants or tag links ("role_grants", "tag_links") loaded."""
+    unloaded = [name for name in collections if name in inspect(person).unloaded]
+    if unloaded:
+        await session.refresh(person, unloaded)
     return person
+
+
+# The roles granted to a person and the kinds of their groups, as "a,b" strings, read with
+# the person: every update needs both, and one statement is cheaper than three.
+_GRANTED = (
+    select(func.aggregate_strings(PersonRole.role, ","))
+    .where(PersonRole.person_id == Person.id)
+    .scalar_subquery()
+)
+_GROUP_KINDS = (
+    select(func.aggregate_strings(Group.kind, ","))
+    .join(Membership, Membership.group_id == Group.id)
+    .where(Membership.person_id == Person.id)
+    .scalar_subquery()
+)
+
+
+def _roles(granted: str | None, group_kinds: str | None) -> frozenset[Role]:
+    derived = {
+        _ROLE_OF_GROUP_KIND[GroupKind(kind)] for kind in (group_kinds or "").split(",") if kind
+    }
+    return frozenset({Role(role) for role in (granted or "").split(",") if role} | derived)
 
 
 async def find(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
 
+async def find_with_roles(
+    session: AsyncSession, telegram_id: int
+) -> tuple[Person | None, frozenset[Role]]:
+    row = (
+        await session.execute(
+            select(Person, _GRANTED, _GROUP_KINDS).where(Person.telegram_id == telegram_id)
+        )
+    ).first()
+    return (None, frozenset()) if row is None else (row[0], _roles(row[1], row[2]))
+
+
 async def arrive(
     session: AsyncSession, telegram_id: int, display_name: str, username: str | None
-) -> Person:
-    """The person behind a private update, created on first contact and kept up to date."""
-    person = await find(session, telegram_id)
+) -> tuple[Person, frozenset[Role]]:
+    """The person behind a private update and their roles; created on first contact and
+    kept up to date."""
+    person, roles = await find_with_roles(session, telegram_id)
     if person is None:
         person = _new_person(session, telegram_id)
     person.display_name = display_name[:128]
     person.username = username
-    await session.flush()
-    return person
+    if person.id is None:
+        await session.flush()
+    return person, roles
 
 
 def choose_language(person: Person, language: str) -> None:
@@ -109,7 +146,7 @@ async def forget(session: AsyncSession, person: Person) -> None:
             .where(PollVote.voter_telegram_id == person.telegram_id)
             .values(voter_telegram_id=-person.id, person_id=person.id)
         )
-    await with_tags(session, person)
+    await loaded(session, person, "role_grants", "tag_links")
     person.role_grants.clear()
     person.tag_links.clear()
     person.telegram_id = None
@@ -123,26 +160,26 @@ async def forget(session: AsyncSession, person: Person) -> None:
 
 async def roles_of(session: AsyncSession, person: Person) -> frozenset[Role]:
     """Every role a person holds: the ones granted to them and the ones their groups give."""
-    kinds = await session.scalars(
-        select(Group.kind)
-        .join(Membership, Membership.group_id == Group.id)
-        .where(Membership.person_id == person.id)
-        .distinct()
-    )
-    derived = {_ROLE_OF_GROUP_KIND[GroupKind(kind)] for kind in kinds}
-    return frozenset({Role(grant.role) for grant in person.role_grants} | derived)
+    row = (
+        await session.execute(
+            select(_GRANTED, _GROUP_KINDS).select_from(Person).where(Person.id == person.id)
+        )
+    ).one()
+    return _roles(row[0], row[1])
 
 
-def grant(person: Person, role: Role) -> bool:
+async def grant(session: AsyncSession, person: Person, role: Role) -> bool:
     if role not in GRANTED_ROLES:
         raise ValueError(f"{role} follows from group membership and cannot be granted")
+    await loaded(session, person, "role_grants")
     if any(existing.role == role for existing in person.role_grants):
         return False
     person.role_grants.append(PersonRole(role=role))
     return True
 
 
-def revoke(person: Person, role: Role) -> bool:
+async def revoke(session: AsyncSession, person: Person, role: Role) -> bool:
+    await loaded(session, person, "role_grants")
     for existing in person.role_grants:
         if existing.role == role:
             person.role_grants.remove(existing)
@@ -156,7 +193,7 @@ async def add_staff(session: AsyncSession, telegram_id: int, actor_id: int | Non
     if person is None:
         person = _new_person(session, telegram_id)
         await session.flush()
-    if grant(person, Role.STAFF):
+    if await grant(session, person, Role.STAFF):
         audit.record(session, actor_id, "staff.add", f"person:{person.id}", telegram_id=telegram_id)
     await session.flush()
     return person
@@ -164,7 +201,7 @@ async def add_staff(session: AsyncSession, telegram_id: int, actor_id: int | Non
 
 async def remove_staff(session: AsyncSession, telegram_id: int, actor_id: int | None) -> bool:
     person = await find(session, telegram_id)
-    if person is None or not revoke(person, Role.STAFF):
+    if person is None or not await revoke(session, person, Role.STAFF):
         return False
     audit.record(session, actor_id, "staff.remove", f"person:{person.id}", telegram_id=telegram_id)
     await session.flush()
@@ -193,7 +230,7 @@ async def describe(
     person = await find(session, telegram_id)
     if person is None:
         return None
-    await with_tags(session, person)
+    await loaded(session, person, "tag_links")
     if area is not None:
         person.area = " ".join(normalize_text(area).split())[:64] or None
     wanted = {" ".join(normalize_text(tag).split())[:32] for tag in add_tags} - {""}

@@ -309,17 +309,28 @@ async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progre
 
 
 async def current(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
-    """Someone's progress in a survey they have started (nothing is created)."""
-    survey = await session.get(Survey, survey_id)
+    """Someone's progress in a survey they have started (nothing is created). Every answer
+    comes through here, so the survey and the person's place in it are read together."""
+    row = (
+        await session.execute(
+            select(Survey, SurveyParticipant.response_id, SurveyParticipant.finished)
+            .outerjoin(
+                SurveyParticipant,
+                (SurveyParticipant.survey_id == Survey.id)
+                & (SurveyParticipant.person_id == person_id),
+            )
+            .where(Survey.id == survey_id)
+        )
+    ).first()
+    survey, response_id, finished = row if row is not None else (None, None, None)
     if (refusal := await _status(session, survey)) is not None:
         return refusal
     assert survey is not None
-    participant = await session.get(SurveyParticipant, (survey_id, person_id))
-    if participant is None:
+    if finished is None:  # no participant row: never started
         return Refusal.NOT_INVITED
-    if participant.finished or participant.response_id is None:
+    if finished or response_id is None:
         return Refusal.FINISHED
-    return await _progress(session, survey, participant.response_id)
+    return await _progress(session, survey, response_id)
 
 
 async def _progress(session: AsyncSession, survey: Survey, response_id: int) -> Progress:

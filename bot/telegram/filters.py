@@ -54,3 +54,11 @@ class Attachment(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.photo is not None or message.document is not None
+
+
+class Workbook(Filter):
+    """A spreadsheet sent as a document: an XLSForm survey, whatever the sender was doing."""
+
+    async def __call__(self, message: Message) -> bool:
+        name = (message.document.file_name or "").lower() if message.document else ""
+        return name.endswith((".xlsx", ".xls"))

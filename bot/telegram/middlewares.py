@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import language_from_code
 from bot.people import service as people
+from bot.people.models import Role
 from bot.telegram.storage import update_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -130,7 +131,7 @@ class PersonMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         context: EventContext | None = data.get(EVENT_CONTEXT_KEY)
         session: AsyncSession = data["session"]
-        person = None
+        person, roles = None, frozenset[Role]()
         if user is not None and not user.is_bot:
             private_message = (
                 isinstance(event, Update)
@@ -139,13 +140,13 @@ class PersonMiddleware(BaseMiddleware):
                 and context.chat is not None
                 and context.chat.type == "private"
             )
-            person = (
+            person, roles = (
                 await people.arrive(session, user.id, user.full_name, user.username)
                 if private_message
-                else await people.find(session, user.id)
+                else await people.find_with_roles(session, user.id)
             )
         data["person"] = person
-        data["roles"] = await people.roles_of(session, person) if person else frozenset()
+        data["roles"] = roles
         data["language"] = (person.language if person else None) or language_from_code(
             user.language_code if user else None
         )

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Select, select
 
 from bot.config import Settings, load_settings
+from bot.people.models import Person as PersonRow
+from bot.people.models import PersonRole
 from bot.sandbox import SandboxClient
 from bot.telegram.app import Hamgam, build, run_polling, start_webhook
 from tests.conftest import TOKEN
@@ -85,6 +88,11 @@ class BotProcess:
 
 def plain(message: dict[str, Any]) -> str:
     return str(message.get("plain_text") or message.get("text") or message.get("caption") or "")
+
+
+def granted(person: PersonRow) -> Select[tuple[str]]:
+    """The roles granted to a person (not those their groups give), as stored."""
+    return select(PersonRole.role).where(PersonRole.person_id == person.id)
 
 
 def buttons(message: dict[str, Any]) -> list[str]:
