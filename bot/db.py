@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -113,6 +114,14 @@ def only_process(url: str) -> Iterator[None]:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def upsert(session: AsyncSession, entity: Any) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that can say what to do on a conflict: both databases have ON CONFLICT, but
+    SQLAlchemy spells it in each dialect's own construct."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(entity)
+    return sqlite.insert(entity)
 
 
 @asynccontextmanager

@@ -148,7 +148,7 @@ def question_keyboard(
     place = progress.form.questions.index(question)
 
     def button(action: str, value: int = 0) -> SurveyButton:
-        return SurveyButton(action=action, survey=progress.survey.id, question=place, value=value)
+        return SurveyButton(action=action, survey=progress.survey_id, question=place, value=value)
 
     rows: list[list[InlineKeyboardButton]] = []
     if question.kind is Kind.SCALE:
@@ -211,10 +211,10 @@ async def _ask(message: Message, progress: Progress, state: FSMContext) -> SendM
         await state.clear()
         return message.answer(
             _("✅ Thank you! Your answers are saved.")
-            + ("\n" + _("They are anonymous.") if progress.survey.anonymous else "")
+            + ("\n" + _("They are anonymous.") if progress.anonymous else "")
         )
     await state.set_state(Answering.survey)
-    await state.set_data({"survey": progress.survey.id, "picked": []})
+    await state.set_data({"survey": progress.survey_id, "picked": []})
     return message.answer(
         question_text(progress, current_language()), reply_markup=question_keyboard(progress)
     )
@@ -329,7 +329,7 @@ async def toggle(
         return
     picked = frozenset((await state.get_data()).get("picked", [])) ^ {callback_data.value}
     await state.set_state(Answering.survey)
-    await state.set_data({"survey": progress.survey.id, "picked": sorted(picked)})
+    await state.set_data({"survey": progress.survey_id, "picked": sorted(picked)})
     await query.answer()
     await message.edit_reply_markup(reply_markup=question_keyboard(progress, picked))
 

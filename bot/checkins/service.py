@@ -15,8 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -31,6 +29,7 @@ from bot.checkins.models import (
 )
 from bot.checkins.questions import DEFAULT_QUESTIONS, Kind, Question
 from bot.checkins.schedule import Schedule, Window
+from bot.db import upsert
 from bot.groups.models import Group, Membership
 from bot.indicators import service as indicators
 from bot.indicators.models import Frequency, Indicator, Source
@@ -105,7 +104,6 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
         .outerjoin(last_due, last_due.c.checkin_id == Checkin.id)
         .where(Checkin.paused.is_(False))
     )
-    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     for checkin, group, latest in rows.all():
         schedule, window = Schedule.from_json(checkin.schedule), Window.from_json(checkin.window)
         since = max(latest, checkin.active_since) if latest else checkin.active_since
@@ -115,7 +113,7 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
                 continue  # the whole window passed while nobody was running
             reminders = window.reminders(due, schedule.tz)
             new_id = await session.scalar(
-                insert(CheckinRound)
+                upsert(session, CheckinRound)
                 .values(
                     checkin_id=checkin.id,
                     due_at=due,

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.db import upsert
 from bot.delivery.content import Content
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.people.models import Person
@@ -35,9 +34,10 @@ async def enqueue(session: AsyncSession, items: list[Outgoing]) -> int:
     if not items:
         return 0
     now = clock.now()
-    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(Delivery).on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id)
+        upsert(session, Delivery)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Delivery.id)
     )
     rows = [
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -77,14 +77,16 @@ async def find(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
 
+# Built once: for a statement this size, building it anew costs more than running it.
+_WITH_ROLES = select(Person, _GRANTED, _GROUP_KINDS).where(
+    Person.telegram_id == bindparam("telegram_id")
+)
+
+
 async def find_with_roles(
     session: AsyncSession, telegram_id: int
 ) -> tuple[Person | None, frozenset[Role]]:
-    row = (
-        await session.execute(
-            select(Person, _GRANTED, _GROUP_KINDS).where(Person.telegram_id == telegram_id)
-        )
-    ).first()
+    row = (await session.execute(_WITH_ROLES, {"telegram_id": telegram_id})).first()
     return (None, frozenset()) if row is None else (row[0], _roles(row[1], row[2]))
 
 

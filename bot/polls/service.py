@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
+from bot.db import upsert
 from bot.delivery import outbox
 from bot.delivery.content import Content
 from bot.delivery.models import Delivery, DeliveryStatus
@@ -106,10 +105,9 @@ async def vote(
     person_id = await session.scalar(
         select(Person.id).where(Person.telegram_id == voter_telegram_id)
     )
-    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     now = clock.now()
     await session.execute(
-        insert(PollVote)
+        upsert(session, PollVote)
         .values(
             poll_id=poll.id,
             voter_telegram_id=voter_telegram_id,

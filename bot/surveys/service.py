@@ -16,12 +16,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Executable, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
+from bot.db import upsert
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
 from bot.people.audience import Audience, reachable, recipients
@@ -48,11 +47,22 @@ def form_of(survey: Survey) -> Form:
     if survey.status == SurveyStatus.DRAFT:
         return Form.from_json(survey.form)
     key = (survey.id, survey.created_at)
-    form = _PUBLISHED_FORMS.get(key)
-    if form is None:
-        if len(_PUBLISHED_FORMS) >= FORMS_KEPT:
-            _PUBLISHED_FORMS.pop(next(iter(_PUBLISHED_FORMS)))
-        form = _PUBLISHED_FORMS[key] = Form.from_json(survey.form)
+    return _PUBLISHED_FORMS.get(key) or _keep(key, survey.form)
+
+
+async def _published_form(session: AsyncSession, survey_id: int, created_at: datetime) -> Form:
+    """form_of() for a published survey known by its id and creation time: its form is read
+    from the database only when it is not kept already."""
+    key = (survey_id, created_at)
+    if (form := _PUBLISHED_FORMS.get(key)) is not None:
+        return form
+    return _keep(key, await session.scalar(select(Survey.form).where(Survey.id == survey_id)))
+
+
+def _keep(key: tuple[int, datetime], stored: dict[str, Any]) -> Form:
+    if len(_PUBLISHED_FORMS) >= FORMS_KEPT:
+        _PUBLISHED_FORMS.pop(next(iter(_PUBLISHED_FORMS)))
+    form = _PUBLISHED_FORMS[key] = Form.from_json(stored)
     return form
 
 
@@ -239,7 +249,8 @@ class Refusal(StrEnum):
 class Progress:
     """Where someone is in a survey: what they answered and the question that comes next."""
 
-    survey: Survey
+    survey_id: int
+    anonymous: bool
     form: Form
     response_id: int
     answers: dict[str, Value]
@@ -260,14 +271,13 @@ class Progress:
         return bool(self.answers) or bool(self.done)
 
 
-async def _status(session: AsyncSession, survey: Survey | None) -> Refusal | None:
-    if survey is None or survey.status == SurveyStatus.DRAFT:
+def _refusal(status: str | None, closes_at: datetime | None) -> Refusal | None:
+    """Why nobody may answer a survey in this status (None: no such survey) now, if so."""
+    if status is None or status == SurveyStatus.DRAFT:
         return Refusal.NOT_FOUND
-    if survey.status == SurveyStatus.SCHEDULED:
+    if status == SurveyStatus.SCHEDULED:
         return Refusal.NOT_OPEN
-    if survey.status == SurveyStatus.CLOSED or (
-        survey.closes_at is not None and survey.closes_at <= clock.now()
-    ):
+    if status == SurveyStatus.CLOSED or (closes_at is not None and closes_at <= clock.now()):
         return Refusal.CLOSED
     return None
 
@@ -282,9 +292,10 @@ async def in_audience(session: AsyncSession, survey: Survey, person_id: int) -> 
 async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
     """Begin or resume; one response per person."""
     survey = await session.get(Survey, survey_id)
-    if (refusal := await _status(session, survey)) is not None:
+    if survey is None:
+        return Refusal.NOT_FOUND
+    if (refusal := _refusal(survey.status, survey.closes_at)) is not None:
         return refusal
-    assert survey is not None
     participant = await session.get(SurveyParticipant, (survey_id, person_id))
     if participant is not None and participant.finished:
         return Refusal.FINISHED
@@ -305,43 +316,61 @@ async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progre
         participant.response_id, participant.finished = response.id, False
         await session.flush()
     assert participant.response_id is not None
-    return await _progress(session, survey, participant.response_id)
+    return await _progress(
+        session, survey.id, survey.anonymous, form_of(survey), participant.response_id
+    )
+
+
+# Built once, as every answer runs it: plain columns, and no form (_published_form keeps it).
+_SURVEY_AND_PLACE = (
+    select(
+        Survey.status,
+        Survey.closes_at,
+        Survey.anonymous,
+        Survey.created_at,
+        SurveyParticipant.response_id,
+        SurveyParticipant.finished,
+    )
+    .outerjoin(
+        SurveyParticipant,
+        (SurveyParticipant.survey_id == Survey.id)
+        & (SurveyParticipant.person_id == bindparam("person_id")),
+    )
+    .where(Survey.id == bindparam("survey_id"))
+)
 
 
 async def current(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
     """Someone's progress in a survey they have started (nothing is created). Every answer
     comes through here, so the survey and the person's place in it are read together."""
-    row = (
-        await session.execute(
-            select(Survey, SurveyParticipant.response_id, SurveyParticipant.finished)
-            .outerjoin(
-                SurveyParticipant,
-                (SurveyParticipant.survey_id == Survey.id)
-                & (SurveyParticipant.person_id == person_id),
-            )
-            .where(Survey.id == survey_id)
-        )
-    ).first()
-    survey, response_id, finished = row if row is not None else (None, None, None)
-    if (refusal := await _status(session, survey)) is not None:
+    connection = await session.connection()
+    parameters = {"survey_id": survey_id, "person_id": person_id}
+    row = (await connection.execute(_SURVEY_AND_PLACE, parameters)).first()
+    if row is None:
+        return Refusal.NOT_FOUND
+    if (refusal := _refusal(row.status, row.closes_at)) is not None:
         return refusal
-    assert survey is not None
-    if finished is None:  # no participant row: never started
+    if row.finished is None:  # no participant row: never started
         return Refusal.NOT_INVITED
-    if finished or response_id is None:
+    if row.finished or row.response_id is None:
         return Refusal.FINISHED
-    return await _progress(session, survey, response_id)
+    form = await _published_form(session, survey_id, row.created_at)
+    return await _progress(session, survey_id, row.anonymous, form, row.response_id)
 
 
-async def _progress(session: AsyncSession, survey: Survey, response_id: int) -> Progress:
-    form = form_of(survey)
+_ANSWERS = select(SurveyAnswer.question, SurveyAnswer.value).where(
+    SurveyAnswer.response_id == bindparam("response_id")
+)
+
+
+async def _progress(
+    session: AsyncSession, survey_id: int, anonymous: bool, form: Form, response_id: int
+) -> Progress:
     answers: dict[str, Value] = {}
     done: set[str] = set()
-    for name, value in await session.execute(
-        select(SurveyAnswer.question, SurveyAnswer.value).where(
-            SurveyAnswer.response_id == response_id
-        )
-    ):
+    # Each answer reads the ones before it: a Core statement, as rows rather than objects.
+    connection = await session.connection()
+    for name, value in await connection.execute(_ANSWERS, {"response_id": response_id}):
         if value is None:
             done.add(name)
         else:
@@ -350,13 +379,29 @@ async def _progress(session: AsyncSession, survey: Survey, response_id: int) -> 
             except KeyError:
                 continue
     return Progress(
-        survey,
+        survey_id,
+        anonymous,
         form,
         response_id,
         answers,
         frozenset(done),
         form.next_question(answers, done),
     )
+
+
+_SAVING: dict[str, Executable] = {}
+
+
+def _saving(session: AsyncSession) -> Executable:
+    """The statement that stores an answer (or changes it), built once per kind of database."""
+    dialect = session.bind.dialect.name
+    if dialect not in _SAVING:
+        insert = upsert(session, SurveyAnswer.__table__)
+        _SAVING[dialect] = insert.on_conflict_do_update(
+            index_elements=["response_id", "question"],
+            set_={"value": insert.excluded.value, "answered_at": insert.excluded.answered_at},
+        )
+    return _SAVING[dialect]
 
 
 async def save(
@@ -366,22 +411,18 @@ async def save(
     the response is finished when nothing is left."""
     question = progress.question
     assert question is not None
-    insert = postgres_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stored = None if value is None else value_to_json(value)
-    answered_at = None if progress.survey.anonymous else clock.now()
-    await session.execute(
-        insert(SurveyAnswer)
-        .values(
-            response_id=progress.response_id,
-            question=question.name,
-            position=progress.form.questions.index(question),
-            value=stored,
-            answered_at=answered_at,
-        )
-        .on_conflict_do_update(
-            index_elements=["response_id", "question"],
-            set_={"value": stored, "answered_at": answered_at},
-        )
+    answered_at = None if progress.anonymous else clock.now()
+    connection = await session.connection()
+    await connection.execute(
+        _saving(session),
+        {
+            "response_id": progress.response_id,
+            "question": question.name,
+            "position": progress.form.questions.index(question),
+            "value": stored,
+            "answered_at": answered_at,
+        },
     )
     answers = dict(progress.answers)
     done = set(progress.done)
@@ -403,7 +444,7 @@ async def save(
 
 
 async def _finish(session: AsyncSession, progress: Progress, person_id: int) -> None:
-    anonymous = progress.survey.anonymous
+    anonymous = progress.anonymous
     await session.execute(
         update(SurveyResponse)
         .where(SurveyResponse.id == progress.response_id)
@@ -412,7 +453,7 @@ async def _finish(session: AsyncSession, progress: Progress, person_id: int) -> 
     await session.execute(
         update(SurveyParticipant)
         .where(
-            SurveyParticipant.survey_id == progress.survey.id,
+            SurveyParticipant.survey_id == progress.survey_id,
             SurveyParticipant.person_id == person_id,
         )
         .values(finished=True, **({"response_id": None} if anonymous else {}))
@@ -439,7 +480,9 @@ async def back(session: AsyncSession, progress: Progress) -> Progress:
                 SurveyAnswer.question == previous,
             )
         )
-    return await _progress(session, progress.survey, progress.response_id)
+    return await _progress(
+        session, progress.survey_id, progress.anonymous, progress.form, progress.response_id
+    )
 
 
 async def open_for(session: AsyncSession, person_id: int) -> list[tuple[Survey, bool]]:

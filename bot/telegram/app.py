@@ -16,9 +16,13 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import InputFile
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from aiohttp.payload import JsonPayload, Payload
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -237,13 +241,35 @@ async def run_polling(app: Hamgam) -> None:
     )
 
 
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, with a reply that goes back in the response (the next survey
+    question, say) written as JSON rather than multipart form data. Telegram takes both;
+    multipart is needed only to upload a file, and building it cost more than the rest of
+    the response."""
+
+    def _build_response_writer(
+        self, bot: Bot, result: TelegramMethod[TelegramType] | None
+    ) -> Payload:
+        if not result:
+            return super()._build_response_writer(bot, result)
+        files: dict[str, InputFile] = {}
+        body = {"method": result.__api_method__}
+        for key, value in result.model_dump(warnings=False).items():
+            prepared = bot.session.prepare_value(value, bot=bot, files=files)
+            if prepared:
+                body[key] = prepared
+        if files:
+            return super()._build_response_writer(bot, result)
+        return JsonPayload(body, dumps=bot.session.json_dumps)
+
+
 async def start_webhook(app: Hamgam) -> web.AppRunner:
     """Serve the webhook; Telegram's request is answered once the update is handled, so a
     crash mid-update means Telegram delivers it again."""
     await check_database(app.settings.database_url)
     settings = app.settings
     web_app = web.Application()
-    SimpleRequestHandler(
+    WebhookHandler(
         app.dispatcher,
         app.bot,
         handle_in_background=False,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
@@ -11,18 +12,28 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.conversations import ConversationState
-from bot.db import transaction
+from bot.db import transaction, upsert
 
 # The session of the update being handled: state changes then commit (or roll back) together
 # with what the handler stored, and SQLite never sees two writers from one update.
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 
 
+@dataclass
+class _Conversation:
+    state: str | None
+    data: dict[str, Any]
+
+
 class DatabaseStorage(BaseStorage):
-    """aiogram FSM storage on our own database, so conversations survive restarts."""
+    """aiogram FSM storage on our own database, so conversations survive restarts. Every
+    update reads its conversation, so rows are read and written with plain Core statements,
+    and a write that changes nothing is not made."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -38,45 +49,55 @@ class DatabaseStorage(BaseStorage):
             yield session
 
     @staticmethod
-    async def _get(session: AsyncSession, key: str) -> ConversationState | None:
-        """The row, read once per session: the identity map holds rows only weakly, and one
-        update asks for its state and data several times."""
-        held: dict[str, ConversationState | None] = session.info.setdefault("conversations", {})
+    async def _held(session: AsyncSession, key: str) -> _Conversation:
+        """The conversation, read once per session: one update asks for its state and data
+        several times."""
+        held: dict[str, _Conversation] = session.info.setdefault("conversations", {})
         if key not in held:
-            held[key] = await session.get(ConversationState, key)
+            connection = await session.connection()
+            row = (await connection.execute(_READ, {"key": key})).first()
+            held[key] = _Conversation(row.state, row.data or {}) if row else _Conversation(None, {})
         return held[key]
 
-    async def _row(self, key: StorageKey) -> ConversationState | None:
+    async def _read(self, key: StorageKey) -> _Conversation:
         async with self._session() as session:
-            return await self._get(session, self._keys.build(key))
+            return await self._held(session, self._keys.build(key))
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         async with self._session() as session:
             built = self._keys.build(key)
-            row = await self._get(session, built)
-            if row is None:
-                row = ConversationState(key=built, state=None, data={})
-                session.add(row)
-                session.info["conversations"][built] = row
+            held = await self._held(session, built)
+            if all(getattr(held, name) == value for name, value in values.items()):
+                return
             for name, value in values.items():
-                setattr(row, name, value)
+                setattr(held, name, value)
+            row = {"state": held.state, "data": held.data, "updated_at": clock.now()}
+            connection = await session.connection()
+            await connection.execute(
+                upsert(session, ConversationState.__table__)
+                .values(key=built, **row)
+                .on_conflict_do_update(index_elements=["key"], set_=row)
+            )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._write(key, state=state.state if isinstance(state, State) else state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._row(key)
-        return row.state if row else None
+        return (await self._read(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._row(key)
-        return dict(row.data) if row and row.data else {}
+        return dict((await self._read(key)).data)
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+_READ = select(ConversationState.state, ConversationState.data).where(
+    ConversationState.key == bindparam("key")
+)
 
 
 class CommitBeforeSending(BaseRequestMiddleware):
