@@ -18,10 +18,11 @@ here answers less than once a second, which the default (2/s, burst 8) allows, b
 figure must never depend on it. Afterwards every acknowledged answer must be in survey_answer
 and have had its reply sent; a mismatch fails the part.
 
-`python -m bench.answers bare PORT SECRET` serves the bare app; `python -m bench.answers
-profile [sqlite|postgres]` runs the bot under cProfile with the same load and prints where its
-event-loop thread spends the time; `python -m bench.answers try [sqlite|postgres]` measures
-the bot alone and writes nothing, for trying a change.
+`python -m bench.answers bare PORT SECRET [DATABASE_URL]` serves the bare app (storing each
+update when given a database); `python -m bench.answers profile [sqlite|postgres]` runs the
+bot under cProfile with the same load and prints where its event-loop thread spends the time;
+`python -m bench.answers try [sqlite|postgres]` measures the bot alone and writes nothing,
+for trying a change.
 """
 
 from __future__ import annotations
@@ -299,8 +300,9 @@ async def webhook_bot(
 
 
 @asynccontextmanager
-async def bare_app(log: Path) -> AsyncIterator[Target]:
-    """The bare aiogram webhook app (serve_bare below) in its own process."""
+async def bare_app(log: Path, storing_in: str | None = None) -> AsyncIterator[Target]:
+    """The bare aiogram webhook app (serve_bare below) in its own process; `storing_in`: a
+    database URL, for the variant that stores each update."""
     port = free_port()
     with log.open("ab") as stderr:
         process = await asyncio.create_subprocess_exec(
@@ -310,6 +312,7 @@ async def bare_app(log: Path) -> AsyncIterator[Target]:
             "bare",
             str(port),
             SECRET,
+            *([storing_in] if storing_in else []),
             cwd=PROJECT_ROOT,
             stderr=stderr,
         )
@@ -329,23 +332,49 @@ async def bare_app(log: Path) -> AsyncIterator[Target]:
         await _stop(process)
 
 
-async def serve_bare(port: int, secret: str) -> None:
+async def serve_bare(port: int, secret: str, storing_in: str | None = None) -> None:
     """aiogram's Dispatcher behind aiohttp's SimpleRequestHandler, served exactly as
     bot.telegram.app.start_webhook serves the bot, with one message handler that does
-    nothing: the floor any aiogram webhook bot stands on."""
+    nothing: the floor any aiogram webhook bot stands on. With `storing_in`, the handler
+    stores each text with one prebuilt INSERT in a transaction of its own (the bot's engine,
+    so on SQLite the bot's own driver): the floor of any bot that keeps what it is sent."""
     from aiogram import Bot, Dispatcher
     from aiogram.types import Message
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
     from aiohttp import web
+    from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text
 
     from bot import logs
 
     logs.configure("WARNING")
     dispatcher = Dispatcher()
+    if storing_in is None:
 
-    @dispatcher.message()
-    async def nothing(message: Message) -> None:
-        """Takes the answer and does nothing with it."""
+        @dispatcher.message()
+        async def nothing(message: Message) -> None:
+            """Takes the answer and does nothing with it."""
+
+    else:
+        metadata = MetaData()
+        table = Table(
+            "bare_answer",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("telegram_id", BigInteger),
+            Column("text", Text),
+        )
+        engine = create_engine(storing_in)
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        storing = insert(table)
+
+        @dispatcher.message()
+        async def store(message: Message) -> None:
+            """Stores the answer, and nothing else."""
+            async with engine.begin() as connection:
+                await connection.execute(
+                    storing, {"telegram_id": message.chat.id, "text": message.text}
+                )
 
     web_app = web.Application()
     SimpleRequestHandler(
@@ -581,6 +610,14 @@ async def measure(workdir: Path) -> dict[str, float]:
         print(f"  {floor.per_s:.0f} updates/s, p50 {floor.latency_ms(50):.1f} ms, {cpu}")
         figures["answers_bare_aiogram_updates_per_s"] = round(floor.per_s, 1)
 
+        print("the same app storing each update in SQLite (one INSERT and a commit)")
+        storing_url = await fresh_sqlite(workdir, "answers-bare.db")
+        async with bare_app(workdir / "answers-bare.log", storing_url) as bare:
+            residents = [Resident(FIRST_TELEGRAM_ID + n, f"ساکن {n}") for n in range(RESIDENTS)]
+            storing, cpu = await measured(bare, residents, limit=None)
+        print(f"  {storing.per_s:.0f} updates/s, p50 {storing.latency_ms(50):.1f} ms, {cpu}")
+        figures["answers_bare_aiogram_storing_updates_per_s"] = round(storing.per_s, 1)
+
         for backend in ("sqlite", "postgres"):
             url = (
                 await fresh_sqlite(workdir, "answers.db")
@@ -676,15 +713,15 @@ def _print_profile(path: Path) -> None:
 
 def main(arguments: list[str]) -> None:
     match arguments:
-        case ["bare", port, secret]:
-            asyncio.run(serve_bare(int(port), secret))
+        case ["bare", port, secret, *storing_in]:
+            asyncio.run(serve_bare(int(port), secret, *storing_in))
         case ["profile", *rest]:
             asyncio.run(profile(rest[0] if rest else "sqlite"))
         case ["try", *rest]:
             asyncio.run(attempt(rest[0] if rest else "sqlite"))
         case _:
             sys.exit(
-                "usage: python -m bench.answers bare PORT SECRET"
+                "usage: python -m bench.answers bare PORT SECRET [DATABASE_URL]"
                 " | profile [sqlite|postgres] | try [sqlite|postgres]"
             )
 

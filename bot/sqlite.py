@@ -39,7 +39,8 @@ class WriteLock:
 
     async def acquire(self) -> None:
         try:
-            await asyncio.wait_for(self._lock.acquire(), BUSY_WAIT_S)
+            async with asyncio.timeout(BUSY_WAIT_S):  # not wait_for: that makes a task each time
+                await self._lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
 

@@ -34,13 +34,13 @@ if TYPE_CHECKING:
     from bot.telegram.app import Hamgam
 
 # Residents' answers to surveys and check-ins are most of the traffic, so their routers come
-# right after onboarding; they take only typed text in their own conversation state, and
-# commands, buttons and files pass them by.
+# first; they take only typed text in their own conversation state (or, for check-ins, from
+# onboarded members a round waits for), and commands, buttons and files pass them by.
 FEATURES = (
     errors.router,
-    onboarding.router,
     surveys.router,
     checkins.router,
+    onboarding.router,
     common.router,
     help.router,
     leave.router,

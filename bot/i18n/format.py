@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -27,6 +28,7 @@ def localize_digits(text: str, language: str) -> str:
     return text.translate(_TO_PERSIAN_DIGITS) if language == "fa" else text
 
 
+@lru_cache(maxsize=4096)  # the same few numbers (3 of 8, 1 to 5…) in every message; Babel is slow
 def number(value: int | float | Decimal, language: str) -> str:
     """1234567 → «۱٬۲۳۴٬۵۶۷» in fa, «1,234,567» in en."""
     if language == "fa":

@@ -98,8 +98,11 @@ async def arrive(
     person, roles = await find_with_roles(session, telegram_id)
     if person is None:
         person = _new_person(session, telegram_id)
-    person.display_name = display_name[:128]
-    person.username = username
+    # Set only when changed: an unchanged person then costs the update no flush.
+    if person.display_name != display_name[:128]:
+        person.display_name = display_name[:128]
+    if person.username != username:
+        person.username = username
     if person.id is None:
         await session.flush()
     return person, roles

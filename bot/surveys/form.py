@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from bot.i18n import LANGUAGES
@@ -315,14 +316,17 @@ class Form:
                     _check_references(question, field_name, parse(source), earlier, names)
             earlier[question.name] = question
 
+    # A published form is kept and read at every answer (surveys.service), so what is looked
+    # up in it is worked out once.
+    @cached_property
+    def _by_name(self) -> dict[str, Question]:
+        return {question.name: question for question in self.questions}
+
     def question(self, name: str) -> Question:
         """The question with this name (KeyError when there is none)."""
-        for question in self.questions:
-            if question.name == name:
-                return question
-        raise KeyError(name)
+        return self._by_name[name]
 
-    @property
+    @cached_property
     def answerable(self) -> tuple[Question, ...]:
         return tuple(question for question in self.questions if question.answerable)
 

@@ -321,8 +321,10 @@ async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progre
     )
 
 
-# Built once, as every answer runs it: plain columns, and no form (_published_form keeps it).
-_SURVEY_AND_PLACE = (
+# Every answer runs this, so it is built once and reads in one statement the survey's status
+# (not its form: _published_form keeps that), the person's place and the answers so far: one
+# row per answer, or one row with no answer.
+_PLACE = (
     select(
         Survey.status,
         Survey.closes_at,
@@ -330,32 +332,36 @@ _SURVEY_AND_PLACE = (
         Survey.created_at,
         SurveyParticipant.response_id,
         SurveyParticipant.finished,
+        SurveyAnswer.question,
+        SurveyAnswer.value,
     )
     .outerjoin(
         SurveyParticipant,
         (SurveyParticipant.survey_id == Survey.id)
         & (SurveyParticipant.person_id == bindparam("person_id")),
     )
+    .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyParticipant.response_id)
     .where(Survey.id == bindparam("survey_id"))
 )
 
 
 async def current(session: AsyncSession, survey_id: int, person_id: int) -> Progress | Refusal:
-    """Someone's progress in a survey they have started (nothing is created). Every answer
-    comes through here, so the survey and the person's place in it are read together."""
+    """Someone's progress in a survey they have started (nothing is created)."""
     connection = await session.connection()
     parameters = {"survey_id": survey_id, "person_id": person_id}
-    row = (await connection.execute(_SURVEY_AND_PLACE, parameters)).first()
-    if row is None:
+    rows = (await connection.execute(_PLACE, parameters)).all()
+    if not rows:
         return Refusal.NOT_FOUND
-    if (refusal := _refusal(row.status, row.closes_at)) is not None:
+    head = rows[0]
+    if (refusal := _refusal(head.status, head.closes_at)) is not None:
         return refusal
-    if row.finished is None:  # no participant row: never started
+    if head.finished is None:  # no participant row: never started
         return Refusal.NOT_INVITED
-    if row.finished or row.response_id is None:
+    if head.finished or head.response_id is None:
         return Refusal.FINISHED
-    form = await _published_form(session, survey_id, row.created_at)
-    return await _progress(session, survey_id, row.anonymous, form, row.response_id)
+    form = await _published_form(session, survey_id, head.created_at)
+    answered = [(row.question, row.value) for row in rows if row.question is not None]
+    return _progress_of(survey_id, head.anonymous, form, head.response_id, answered)
 
 
 _ANSWERS = select(SurveyAnswer.question, SurveyAnswer.value).where(
@@ -366,11 +372,23 @@ _ANSWERS = select(SurveyAnswer.question, SurveyAnswer.value).where(
 async def _progress(
     session: AsyncSession, survey_id: int, anonymous: bool, form: Form, response_id: int
 ) -> Progress:
+    connection = await session.connection()
+    answered = (await connection.execute(_ANSWERS, {"response_id": response_id})).all()
+    return _progress_of(survey_id, anonymous, form, response_id, answered)
+
+
+def _progress_of(
+    survey_id: int,
+    anonymous: bool,
+    form: Form,
+    response_id: int,
+    answered: Iterable[tuple[str, str | None]],
+) -> Progress:
+    """Progress from the stored (question, value) rows; a None value is a question skipped or
+    a note read."""
     answers: dict[str, Value] = {}
     done: set[str] = set()
-    # Each answer reads the ones before it: a Core statement, as rows rather than objects.
-    connection = await session.connection()
-    for name, value in await connection.execute(_ANSWERS, {"response_id": response_id}):
+    for name, value in answered:
         if value is None:
             done.add(name)
         else:
