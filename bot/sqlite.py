@@ -74,16 +74,8 @@ class Connection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
-
     def cursor(self) -> _Opening:
         return _Opening(Cursor(self, self._conn.cursor()))
-
-    async def execute(self, sql: str, parameters: Iterable[Any] = ()) -> Cursor:
-        cursor = Cursor(self, self._conn.cursor())
-        return await cursor.execute(sql, parameters)
 
     async def commit(self) -> None:
         try:
