@@ -641,41 +641,33 @@ async def measure(workdir: Path) -> dict[str, float]:
     return figures
 
 
-async def attempt(backend: str) -> None:
-    """The bot alone on one backend, printed and not written to results.json."""
+async def alone(backend: str, profiled: bool) -> None:
+    """The same load on the bot alone, printed and not written to results.json. Profiled: its
+    event-loop thread under cProfile for the measured window only, and where the time goes,
+    by package and by function; the profile and the bot's log stay in a folder printed at the
+    end, for a closer look (`python -m pstats FILE`)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-answers-"))
     url = (
         await fresh_sqlite(folder, "answers.db") if backend == "sqlite" else await fresh_postgres()
     )
     if url is None:
         return
-    async with emulator_process() as client:
-        await seed_telegram_users(client, RESIDENTS)
-        result = await answers_on(url, client, folder / "bot.log")
-    p50, p99 = result.latency_ms(50), result.latency_ms(99)
-    print(f"  {backend}: {result.per_s:.1f} answers/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
-
-
-async def profile(backend: str) -> None:
-    """The same load on the bot, its event-loop thread under cProfile for the measured window
-    only: where the time goes, by package and by function. The profile and the bot's log stay
-    in a folder printed at the end, for a closer look (`python -m pstats FILE`)."""
-    folder = Path(tempfile.mkdtemp(prefix="bench-answers-"))
-    url = (
-        await fresh_sqlite(folder, "answers.db") if backend == "sqlite" else await fresh_postgres()
-    )
-    if url is None:
-        return
+    profile = folder / "bot.prof" if profiled else None
     async with emulator_process() as client:
         await seed_telegram_users(client, RESIDENTS)
         try:
-            result = await answers_on(url, client, folder / "bot.log", folder / "bot.prof")
-            print(f"  under cProfile: {result.per_s:.1f} answers/s")
-        except RuntimeError as error:  # the profile is still worth reading
-            print(f"  FAILED: {str(error)[:300]}")
-    if (folder / "bot.prof").exists():
-        _print_profile(folder / "bot.prof")
-    print(f"profile and log in {folder}")
+            result = await answers_on(url, client, folder / "bot.log", profile)
+            p50, p99 = result.latency_ms(50), result.latency_ms(99)
+            under = " under cProfile" if profiled else ""
+            print(f"  {backend}{under}: {result.per_s:.1f} answers/s,", end=" ")
+            print(f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        except RuntimeError as error:
+            if profile is None:
+                raise
+            print(f"  FAILED: {str(error)[:300]}")  # the profile is still worth reading
+    if profile is not None and profile.exists():
+        _print_profile(profile)
+        print(f"profile and log in {folder}")
 
 
 PACKAGES = (
@@ -715,10 +707,8 @@ def main(arguments: list[str]) -> None:
     match arguments:
         case ["bare", port, secret, *storing_in]:
             asyncio.run(serve_bare(int(port), secret, *storing_in))
-        case ["profile", *rest]:
-            asyncio.run(profile(rest[0] if rest else "sqlite"))
-        case ["try", *rest]:
-            asyncio.run(attempt(rest[0] if rest else "sqlite"))
+        case [("profile" | "try") as what, *rest]:
+            asyncio.run(alone(rest[0] if rest else "sqlite", profiled=what == "profile"))
         case _:
             sys.exit(
                 "usage: python -m bench.answers bare PORT SECRET [DATABASE_URL]"
