@@ -17,7 +17,7 @@ from bot.checkins.questions import Kind, Question
 from bot.db import transaction
 from bot.i18n.format import TEHRAN
 from tests.e2e.harness import BotProcess, Person, plain
-from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
+from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
 
 
 async def prompts_are(someone: Person, count: int) -> bool:
@@ -120,7 +120,7 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     await eventually(lambda: inbox_has(sara, "A reminder"))
     assert not await inbox_has(maryam, "⏰")
 
-    machine.travel_to(due + timedelta(days=1, hours=3))  # past 20:00 the next day
+    machine.travel_to(after_closing(due))
     await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
     summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
     assert "پیگیری دوره‌ای کارگروه سبز" in summary
@@ -186,7 +186,7 @@ async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sess
     assert "یکی از دکمه‌ها" in reply.text
     reply = await maryam.send("۴")
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
-    machine.travel_to(due + timedelta(days=1, hours=3))
+    machine.travel_to(after_closing(due))
     await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
     summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
     assert "مریم: مدرسه" in summary and "مریم: ۴" in summary

@@ -45,6 +45,16 @@ async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15)
         await asyncio.sleep(0.1)
 
 
+# Rounds of group_with_checkin are answered until 20:00 the day after, reminded after an hour.
+WINDOW = Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,))
+
+
+def after_closing(due: datetime, zone: ZoneInfo = TEHRAN) -> datetime:
+    """An hour after a group_with_checkin round due then has closed: whatever the time of day
+    the test runs at (the close is at a local hour, not a fixed time after the due time)."""
+    return WINDOW.closes_at(due, zone) + timedelta(hours=1)
+
+
 async def group_with_checkin(
     sessions: async_sessionmaker[AsyncSession],
     members: list[Person],
@@ -77,7 +87,7 @@ async def group_with_checkin(
                 skip_dates=skip,
                 timezone=zone.key,
             ),
-            Window(days_after=1, at=clock_time(20, 0), reminders_after_min=(60,)),
+            WINDOW,
             **({"questions": questions} if questions else {}),
         )
     return local_due.astimezone(UTC)
