@@ -133,9 +133,8 @@ class Connection:
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, 261, 517) or (
-        "locked" in str(error)
-    )
+    """SQLITE_BUSY, or one of its extended codes (the low byte is the primary code)."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
 
 
 class Cursor:

@@ -439,7 +439,6 @@ async def typed(
     question = progress.question
     if question is None:
         return await _ask(message, progress, state)
-        return
     if not question.answerable:
         await message.answer(_("Press «Continue ▶️» to go on."))
         return

@@ -99,8 +99,9 @@ async def arrive(
     if person is None:
         person = _new_person(session, telegram_id)
     # Set only when changed: an unchanged person then costs the update no flush.
-    if person.display_name != display_name[:128]:
-        person.display_name = display_name[:128]
+    display_name = display_name[:128]
+    if person.display_name != display_name:
+        person.display_name = display_name
     if person.username != username:
         person.username = username
     if person.id is None:
