@@ -360,15 +360,29 @@ async def ask_value(
 
 @router.message(StateFilter(ReportValue.value), Typed())
 async def value_typed(
-    message: Message, state: FSMContext, session: AsyncSession, person: Person
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    person: Person,
+    roles: frozenset[Role],
 ) -> None:
     if (value := await _number(message)) is None:
         return
     data = await state.get_data()
-    indicator = await session.get(Indicator, int(data["indicator"]))
     await state.clear()
+    # Between the period and the value the person may have left the owning group, lost the
+    # staff role, or the indicator may be gone (the state outlives restarts): ask again.
+    indicator_id = int(data["indicator"])
+    indicator = await indicators.reportable(session, person.id, Role.STAFF in roles, indicator_id)
     if indicator is None:
-        await message.answer(_("That indicator no longer exists."))
+        await message.answer(
+            _("That indicator no longer exists.")
+            if await session.get(Indicator, indicator_id) is None
+            else _(
+                "You can no longer report this indicator: only members of the group that owns "
+                "it can. Nothing was saved."
+            )
+        )
         return
     period = date.fromisoformat(data["period"])
     reported = await indicators.report(

@@ -130,6 +130,18 @@ async def reportable_by(session: AsyncSession, person_id: int, staff: bool) -> l
     return list((await session.scalars(query)).all())
 
 
+async def reportable(
+    session: AsyncSession, person_id: int, staff: bool, indicator_id: int
+) -> Indicator | None:
+    """The indicator if this person may report it now: it still exists and (but for staff)
+    they are still a member of the group that owns it."""
+    indicator = await session.get(Indicator, indicator_id)
+    if indicator is None or staff:
+        return indicator
+    member = await session.get(Membership, (person_id, indicator.group_id or 0))
+    return indicator if member is not None else None
+
+
 async def all_indicators(session: AsyncSession) -> list[Indicator]:
     return list((await session.scalars(select(Indicator).order_by(Indicator.id))).all())
 

@@ -1,0 +1,90 @@
+"""A multi-step flow's last step checks again what its first step allowed: between the steps a
+member can be removed from a group, a staff member can lose the role, an object can go away
+(and the conversation state survives restarts), so the step that stores or sends refuses."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from persiantools.jdatetime import JalaliDate
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import transaction
+from bot.groups.models import Group, GroupKind, Membership
+from bot.i18n.format import TEHRAN
+from bot.indicators.models import Direction, Frequency, Indicator, IndicatorValue
+from bot.people.models import Person as PersonRow
+from tests.e2e.harness import Person
+from tests.e2e.timeline import TimeMachine
+
+
+async def _person_id(session: AsyncSession, someone: Person) -> int:
+    found = await session.scalar(
+        select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
+    )
+    assert found is not None
+    return found
+
+
+async def _count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def _fund_with_indicator(
+    sessions: async_sessionmaker[AsyncSession], members: list[Person]
+) -> None:
+    """«کارگروه صندوق» owning a monthly indicator, with these members."""
+    async with transaction(sessions) as session:
+        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه صندوق", name_en="Fund")
+        session.add(group)
+        await session.flush()
+        for someone in members:
+            session.add(Membership(person_id=await _person_id(session, someone), group_id=group.id))
+        session.add(
+            Indicator(
+                name={"fa": "خانواده‌های عضو صندوق", "en": "Families in the fund"},
+                description={},
+                unit={"fa": "خانوار", "en": "households"},
+                baseline="40",
+                target="120",
+                direction=Direction.UP,
+                frequency=Frequency.MONTHLY,
+                group_id=group.id,
+            )
+        )
+
+
+async def test_a_member_removed_from_the_group_while_reporting_a_value_is_refused(
+    staff, resident, bot, sessions
+) -> None:
+    machine = TimeMachine()
+    machine.travel_to(datetime.combine(JalaliDate(1405, 9, 15).to_gregorian(), time(12), TEHRAN))
+    reza = await staff()
+    maryam = await resident("مریم")
+    sara = await resident("Sara", "en", "English")
+    await _fund_with_indicator(sessions, [maryam, sara])
+
+    for someone, indicator, month in (
+        (maryam, "خانواده‌های عضو صندوق", "آذر ۱۴۰۵"),
+        (sara, "Families in the fund", "Azar 1405"),
+    ):
+        await someone.send("/report_value")
+        await someone.press(indicator)
+        await someone.press(month)  # the bot now waits for the value
+
+    await reza.send("/groups")
+    await reza.press("کارگروه صندوق")
+    await reza.press("👤 اعضا")
+    await reza.press("✖ مریم")
+    await reza.press("✖ Sara")
+
+    reply = await maryam.send("۶۵")
+    assert "دیگر نمی‌توانید این شاخص را گزارش کنید" in reply.text
+    assert "ذخیره شد" not in reply.text
+    reply = await sara.send("65")
+    assert "You can no longer report this indicator" in reply.text
+    assert await _count(sessions, IndicatorValue) == 0
+    reply = await maryam.send("۶۵")  # the conversation is over: nothing waits for a value
+    assert await _count(sessions, IndicatorValue) == 0
