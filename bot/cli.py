@@ -691,10 +691,11 @@ def survey() -> None:
 async def survey_import(path: str) -> None:
     """Read an XLSForm file (.xlsx) into a draft survey; publish it with `hamgam survey publish`."""
     from bot.surveys import service as surveys
-    from bot.surveys.xlsform import XLSFormError, read_xlsform
+    from bot.surveys.xlsform import XLSFormError, read_xlsform_isolated
 
     try:
-        form = read_xlsform(path)
+        content = await asyncio.to_thread(Path(path).read_bytes)
+        form = await read_xlsform_isolated(content, Path(path).stem)
     except XLSFormError as error:
         raise click.ClickException(f"{path}: {error}") from None
     async with _session() as session:

@@ -46,7 +46,7 @@ from bot.surveys.form import Choice, Form, Kind, Question
 from bot.surveys.models import Survey, SurveyStatus
 from bot.surveys.service import PublishProblem
 from bot.surveys.templates import READINESS
-from bot.surveys.xlsform import Problem, XLSFormError, read_xlsform
+from bot.surveys.xlsform import MAX_FILE_BYTES, Problem, XLSFormError, read_xlsform_isolated
 from bot.telegram.filters import PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
@@ -59,7 +59,6 @@ router.callback_query.filter(PrivateChat(), Onboarded())
 router.message.middleware(RequireRole(Role.STAFF))
 router.callback_query.middleware(RequireRole(Role.STAFF))
 
-XLSFORM_MAX_BYTES = 2 * 1024 * 1024
 LABEL_MAX = 300
 CHOICE_MAX = 60
 MAX_CHOICES = 10
@@ -164,13 +163,13 @@ async def file_received(
 ) -> None:
     document = message.document
     assert document is not None
-    if (document.file_size or 0) > XLSFORM_MAX_BYTES:
+    if (document.file_size or 0) > MAX_FILE_BYTES:
         await message.answer(_("The file is too large; an XLSForm is usually well under 2 MB."))
         return
     content = io.BytesIO()
     await bot.download(document, destination=content)
     try:
-        form = read_xlsform(content.getvalue())
+        form = await read_xlsform_isolated(content.getvalue())
     except XLSFormError as error:
         await message.answer(xlsform_problem(error))
         return
@@ -204,12 +203,30 @@ PROBLEMS = {
     Problem.LATER_NAME: N_("«{name}» comes later in the form; only earlier answers can be used"),
     Problem.UNKNOWN_CHOICE: N_("«{name}» has no choice «{choice}»"),
     Problem.PYXFORM: N_("the file could not be read as an XLSForm"),
+    Problem.FILE_TOO_LARGE: N_("the file is larger than {limit} MB"),
+    Problem.UNPACKED_TOO_LARGE: N_(
+        "unpacked, the workbook is larger than {limit} MB; a survey form is far smaller"
+    ),
+    Problem.PACKED_TOO_TIGHTLY: N_(
+        "the workbook unpacks to {ratio} times its size, which no survey form does"
+    ),
+    Problem.TOO_MANY_ROWS: N_("it has more than {limit} rows; a survey form has far fewer"),
+    Problem.TOO_SLOW: N_("reading it took longer than {seconds} seconds, so it was stopped"),
+    Problem.TOO_MUCH_MEMORY: N_(
+        "reading it needed more than {limit} MB of memory, so it was stopped"
+    ),
 }
+
+
+_FIGURES = {"limit", "ratio", "seconds"}  # the limits a file went beyond, shown as numbers
 
 
 def xlsform_problem(error: XLSFormError) -> str:
     """The refusal in the staff member's language: where, what, and pyxform's own words."""
-    params: dict[str, Any] = {key: escape(value) for key, value in error.params.items()}
+    params: dict[str, Any] = {
+        key: number(int(value)) if key in _FIGURES else escape(value)
+        for key, value in error.params.items()
+    }
     try:
         what = _(PROBLEMS[error.code]).format(**params)
     except KeyError:

@@ -10,14 +10,21 @@ came from. Every error is an XLSFormError with a code from `Problem` for the bot
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
+import os
 import re
+import resource
+import sys
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from openpyxl import Workbook
 from pyxform.errors import ErrorCode, PyXFormError
@@ -38,7 +45,32 @@ from bot.surveys.form import (
     Texts,
 )
 
-__all__ = ["Problem", "XLSFormError", "read_xlsform", "write_xlsform"]
+__all__ = [
+    "Problem",
+    "XLSFormError",
+    "check_packing",
+    "read_xlsform",
+    "read_xlsform_isolated",
+    "write_xlsform",
+]
+
+# What an uploaded workbook may cost. A real KoBoToolbox or ODK form has a few hundred rows, at
+# most a few thousand (a long list of streets in the choices sheet), and unpacks to a few MB;
+# these limits leave several times that room. pyxform reads all of a workbook into memory (a
+# 10,000-row sheet: about 2 s and 70 MB) and a zip packs repetitive sheet XML up to a thousand
+# times, so a 100 KB file can stall the bot for many seconds: a file is refused before parsing
+# if its members' unpacked sizes (which zipfile's readers never read past) exceed
+# MAX_UNPACKED_BYTES in all, if a large member is packed more than MAX_RATIO times (sheet XML
+# packs about ten times; more means long runs of repeated bytes, not a form), or if a sheet has
+# more than MAX_ROWS rows; and it is parsed in a child process stopped after PARSE_SECONDS or
+# beyond PARSE_MEMORY_BYTES of address space (the interpreter with pyxform takes about 180 MB).
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_RATIO = 200
+RATIO_CHECKED_FROM = 1024 * 1024  # smaller members cost little, however well packed
+MAX_ROWS = 10_000
+PARSE_SECONDS = 20.0
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024
 
 # How the writer names languages in column headers, as ODK's documentation does.
 COLUMN_LANGUAGE = {"fa": "Persian (fa)", "en": "English (en)"}
@@ -72,6 +104,12 @@ class Problem(StrEnum):
     LATER_NAME = "later_name"  # params: name
     UNKNOWN_CHOICE = "unknown_choice"  # params: name, choice
     PYXFORM = "pyxform"  # anything else pyxform refused; params: detail (its English words)
+    FILE_TOO_LARGE = "file_too_large"  # params: limit (MB)
+    UNPACKED_TOO_LARGE = "unpacked_too_large"  # params: limit (MB)
+    PACKED_TOO_TIGHTLY = "packed_too_tightly"  # params: ratio
+    TOO_MANY_ROWS = "too_many_rows"  # params: limit; sheet set when known
+    TOO_SLOW = "too_slow"  # params: seconds
+    TOO_MUCH_MEMORY = "too_much_memory"  # params: limit (MB)
 
 
 class XLSFormError(ValueError):
@@ -114,16 +152,137 @@ class XLSFormError(ValueError):
             "message": self.message,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> XLSFormError:
+        return cls(
+            Problem(data["code"]),
+            data["message"],
+            sheet=data["sheet"],
+            row=data["row"],
+            column=data["column"],
+            **data["params"],
+        )
+
 
 # ---- reading ----------------------------------------------------------------------------------
 
 
+def _mb(size: int) -> str:
+    return str(size // (1024 * 1024))
+
+
+def check_packing(content: bytes) -> None:
+    """Refuses a file too large, or a workbook that unpacks too large or packs too tightly, from
+    the zip's directory alone (nothing is unpacked); see MAX_UNPACKED_BYTES."""
+    if len(content) > MAX_FILE_BYTES:
+        raise XLSFormError(
+            Problem.FILE_TOO_LARGE,
+            f"the file is larger than {_mb(MAX_FILE_BYTES)} MB",
+            limit=_mb(MAX_FILE_BYTES),
+        )
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        return  # an .xls, or no workbook at all: its bytes are all there is to read
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return  # _load refuses it as no workbook
+    if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise XLSFormError(
+            Problem.UNPACKED_TOO_LARGE,
+            f"the workbook unpacks to more than {_mb(MAX_UNPACKED_BYTES)} MB",
+            limit=_mb(MAX_UNPACKED_BYTES),
+        )
+    for member in members:
+        ratio = member.file_size // max(member.compress_size, 1)
+        if member.file_size >= RATIO_CHECKED_FROM and ratio > MAX_RATIO:
+            raise XLSFormError(
+                Problem.PACKED_TOO_TIGHTLY,
+                f"{member.filename} unpacks to {ratio} times its packed size",
+                ratio=str(ratio),
+            )
+
+
+_ROW = re.compile(rb"<(?:\w{1,8}:)?row[\s>/]")  # at most 14 bytes: see _count_rows
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+
+
+def _attribute(tag: bytes, name: bytes) -> str | None:
+    found = re.search(rb"(?:^|\s)(?:\w+:)?" + name + rb'\s*=\s*"([^"]*)"', tag)
+    return found.group(1).decode("utf-8", "replace") if found else None
+
+
+def _sheet_names(book: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet member → the sheet's name, as far as the workbook's parts say."""
+    try:
+        workbook = book.read("xl/workbook.xml")
+        relationships = book.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        return {}
+    targets = {
+        _attribute(tag, b"Id"): _attribute(tag, b"Target")
+        for tag in _RELATIONSHIP.findall(relationships)
+    }
+    names = {}
+    for tag in _SHEET.findall(workbook):
+        target = targets.get(_attribute(tag, b"id"))
+        if target and (name := _attribute(tag, b"name")):
+            names["xl/" + target.removeprefix("/xl/").removeprefix("/")] = name
+    return names
+
+
+def _count_rows(sheet: IO[bytes]) -> int:
+    """Rows in a worksheet's XML, read in chunks and stopped once past MAX_ROWS."""
+    rows, tail = 0, b""
+    while rows <= MAX_ROWS and (chunk := sheet.read(1024 * 1024)):
+        text = tail + chunk
+        cut = max(len(text) - 16, 0)  # a row tag starting after it is counted with the next chunk
+        rows += sum(1 for found in _ROW.finditer(text) if found.start() < cut)
+        tail = text[cut:]
+    return rows + len(_ROW.findall(tail))
+
+
+def check_rows(content: bytes) -> None:
+    """Refuses a workbook with a sheet of more than MAX_ROWS rows, counted in its XML without
+    building any cell (an .xls has its rows counted once loaded: see _Sheets)."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(content))
+        names = _sheet_names(book)
+        for member in book.infolist():
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                with book.open(member) as sheet:
+                    rows = _count_rows(sheet)
+                if rows > MAX_ROWS:
+                    break
+        else:
+            return
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return  # not a zip (an .xls), or a broken one: _load tells
+    _too_many_rows(names.get(member.filename))
+
+
+def _too_many_rows(sheet: str | None) -> NoReturn:
+    raise XLSFormError(
+        Problem.TOO_MANY_ROWS,
+        f"the sheet has more than {MAX_ROWS} rows",
+        sheet=sheet,
+        limit=str(MAX_ROWS),
+    )
+
+
 def read_xlsform(source: str | PathLike[str] | bytes) -> Form:
-    """The Form in an XLSForm workbook (a path or the file's bytes), or XLSFormError."""
+    """The Form in an XLSForm workbook (a path or the file's bytes), or XLSFormError. It runs
+    in the calling process: a file from someone else goes through read_xlsform_isolated."""
     if isinstance(source, bytes):
         content, stem = source, None
     else:
         content, stem = Path(source).read_bytes(), Path(source).stem
+    return _read(content, stem)
+
+
+def _read(content: bytes, stem: str | None) -> Form:
+    check_packing(content)
+    check_rows(content)
     book = _load(content)
     sheet = _Sheets(book)
     try:
@@ -131,6 +290,71 @@ def read_xlsform(source: str | PathLike[str] | bytes) -> Form:
     except PyXFormError as error:
         raise _from_pyxform(error) from None
     return _Builder(sheet, pyxform_json, stem).form()
+
+
+_ROOT = str(Path(__file__).resolve().parents[2])  # so that the child imports this very code
+
+
+async def read_xlsform_isolated(
+    content: bytes,
+    stem: str | None = None,
+    *,
+    seconds: float = PARSE_SECONDS,
+    memory_bytes: int = PARSE_MEMORY_BYTES,
+) -> Form:
+    """read_xlsform in a child process, stopped after `seconds` or beyond `memory_bytes` of
+    address space, so that a costly file neither holds up the event loop nor takes the bot's
+    memory; the checks that need no unpacking refuse most such files first."""
+    check_packing(content)
+    paths = [_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from bot.surveys.xlsform import _child; _child()",
+        stem or "",
+        str(memory_bytes),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+    )
+    try:
+        output, errors = await asyncio.wait_for(process.communicate(content), seconds)
+    except TimeoutError:
+        raise XLSFormError(
+            Problem.TOO_SLOW,
+            f"reading the file took longer than {seconds:g} s",
+            seconds=str(max(round(seconds), 1)),
+        ) from None
+    finally:
+        if process.returncode is None:  # timed out, or the bot is stopping
+            process.kill()
+            await process.wait()
+    if process.returncode != 0 or not output:
+        raise RuntimeError(f"the XLSForm reader failed: {errors.decode(errors='replace')[-2000:]}")
+    result = json.loads(output)
+    if "error" in result:
+        raise XLSFormError.from_dict(result["error"])
+    return Form.from_json(result["form"])
+
+
+def _child() -> None:
+    """The child process of read_xlsform_isolated: the file on stdin, JSON on stdout."""
+    stem, memory_bytes = sys.argv[1] or None, int(sys.argv[2])
+    content = sys.stdin.buffer.read()
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        result = {"form": _read(content, stem).to_json()}
+    except XLSFormError as error:
+        result = {"error": error.as_dict()}
+    except MemoryError:
+        limit = _mb(memory_bytes)
+        result = {
+            "error": XLSFormError(
+                Problem.TOO_MUCH_MEMORY, f"reading the file needs more than {limit} MB", limit=limit
+            ).as_dict()
+        }
+    sys.stdout.write(json.dumps(result))
 
 
 def _load(content: bytes) -> DefinitionData:
@@ -185,6 +409,9 @@ class _Sheets:
                 'the workbook has no sheet named "survey"',
                 sheet="survey",
             )
+        for sheet, rows in (("survey", book.survey), ("choices", book.choices)):
+            if len(rows or ()) > MAX_ROWS:
+                _too_many_rows(sheet)
         self.survey_headers = _headers(book.survey_header)
         self.choices_headers = _headers(book.choices_header)
         # pyxform falls back to the file name for a title; only a form_title cell is one.
