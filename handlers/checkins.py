@@ -129,8 +129,17 @@ async def _waiting_for_answer(
     return {"pending": pending} if pending else False
 
 
+def _no_longer_a_member(pending: Pending) -> str:
+    return _(
+        "You are no longer a member of «{group}», so its check-in is no longer yours to answer."
+    ).format(group=escape(pending.group.name(current_language())))
+
+
 @router.message(Typed(), _waiting_for_answer)
 async def answer(message: Message, session: AsyncSession, person: Person, pending: Pending) -> None:
+    if not pending.member:
+        await message.answer(_no_longer_a_member(pending))
+        return
     question = checkins.questions_of(pending.round)[pending.index]
     try:
         value = read_answer(question, message.text or "")
@@ -160,6 +169,9 @@ async def option_chosen(
     pending = await checkins.pending_for(session, person.id)
     if pending is None or pending.round.id != callback_data.round_id:
         await query.answer(_("This check-in round has closed."), show_alert=True)
+        return
+    if not pending.member:
+        await query.answer(_no_longer_a_member(pending), show_alert=True)
         return
     question = checkins.questions_of(pending.round)[pending.index]
     options = len(question.choices) if question.kind is Kind.CHOICE else SCALE_TOP
@@ -399,7 +411,7 @@ async def my_checkins(
     builder.adjust(1)
     await message.answer("\n".join(lines).strip(), reply_markup=builder.as_markup())
     pending = await checkins.pending_for(session, person.id)
-    if pending is not None:
+    if pending is not None and pending.member:
         await _ask(message, pending)
 
 
@@ -416,7 +428,7 @@ async def change_answers(
         return
     await query.answer()
     pending = await checkins.pending_for(session, person.id)
-    if pending is not None:
+    if pending is not None and pending.member:
         await _ask(message, pending)
 
 

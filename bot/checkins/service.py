@@ -164,15 +164,21 @@ class Pending:
     checkin: Checkin
     group: Group
     index: int
+    member: bool = True  # False once they have left the group: no answer is theirs to give
 
 
 async def pending_for(session: AsyncSession, person_id: int) -> Pending | None:
-    """The oldest open round still waiting for this member's answers."""
+    """The oldest open round still waiting for this member's answers, and whether they are
+    still a member of its group (they may have left or been removed since it asked them)."""
     rows = await session.execute(
-        select(CheckinRound, Checkin, Group)
+        select(CheckinRound, Checkin, Group, Membership.person_id)
         .join(CheckinParticipant, CheckinParticipant.round_id == CheckinRound.id)
         .join(Checkin, Checkin.id == CheckinRound.checkin_id)
         .join(Group, Group.id == Checkin.group_id)
+        .outerjoin(
+            Membership,
+            (Membership.group_id == Group.id) & (Membership.person_id == person_id),
+        )
         .where(
             CheckinParticipant.person_id == person_id,
             CheckinParticipant.status == Participation.ASKED,
@@ -184,7 +190,7 @@ async def pending_for(session: AsyncSession, person_id: int) -> Pending | None:
     found = rows.first()
     if found is None:
         return None
-    round_, checkin, group = found
+    round_, checkin, group, member = found
     answered = set(
         await session.scalars(
             select(CheckinAnswer.question).where(
@@ -193,7 +199,7 @@ async def pending_for(session: AsyncSession, person_id: int) -> Pending | None:
         )
     )
     index = next(i for i in range(len(round_.questions) + 1) if i not in answered)
-    return Pending(round_, checkin, group, index)
+    return Pending(round_, checkin, group, index, member is not None)
 
 
 async def save_answer(

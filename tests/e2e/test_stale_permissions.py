@@ -4,19 +4,22 @@ member can be removed from a group, a staff member can lose the role, an object 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from persiantools.jdatetime import JalaliDate
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.announcements.models import Announcement
+from bot.checkins.models import CheckinAnswer
 from bot.db import transaction
+from bot.delivery.models import Delivery
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
 from bot.indicators.models import Direction, Frequency, Indicator, IndicatorValue
 from bot.people.models import Person as PersonRow
-from tests.e2e.harness import Person
-from tests.e2e.timeline import TimeMachine
+from tests.e2e.harness import Person, plain
+from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
 
 
 async def _person_id(session: AsyncSession, someone: Person) -> int:
@@ -88,3 +91,54 @@ async def test_a_member_removed_from_the_group_while_reporting_a_value_is_refuse
     assert await _count(sessions, IndicatorValue) == 0
     reply = await maryam.send("۶۵")  # the conversation is over: nothing waits for a value
     assert await _count(sessions, IndicatorValue) == 0
+
+
+async def test_staff_who_lose_the_role_while_writing_an_announcement_cannot_send_it(
+    staff, resident, bot, sessions
+) -> None:
+    reza, mina = await staff("رضا"), await staff("مینا")
+    await resident("مریم")
+    await reza.send("/announce")
+    await reza.send("جلسهٔ عمومی محله پنجشنبه ساعت ۱۸ در مسجد")
+    await reza.press("رد شدن: همان متن فارسی")
+    await reza.press("بدون پیوست")
+    await reza.press("همه")  # the review, with «send now» waiting
+
+    await mina.send("/staff")
+    await mina.press("✖ رضا")
+
+    reply = await reza.press("✅ همین حالا بفرست")
+    assert reply.answer is not None and "فقط از دست کارکنان سازمان پشتیبان" in reply.answer["text"]
+    assert await _count(sessions, Delivery) == 0
+    assert await _count(sessions, Announcement) == 0
+
+
+async def test_a_member_removed_from_the_group_during_a_check_in_cannot_answer_it(
+    staff, resident, bot, sessions
+) -> None:
+    reza = await staff()
+    maryam = await resident("مریم")
+    due = await group_with_checkin(sessions, [maryam])
+    TimeMachine().travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: _inbox_has(maryam, "پرسش ۱ از ۳"))
+    await maryam.send("همه چیز خوب پیش می‌رود")  # the first answer, while still a member
+
+    await reza.send("/groups")
+    await reza.press("کارگروه سبز")
+    await reza.press("👤 اعضا")
+    await reza.press("✖ مریم")
+
+    reply = await maryam.send("کاشت نهال در پارک")
+    assert "پرسش ۳ از ۳" not in reply.text
+    assert "دیگر عضو «کارگروه سبز» نیستید" in reply.text
+    async with sessions() as session:
+        answers = (await session.scalars(select(CheckinAnswer.value))).all()
+    assert answers == ["همه چیز خوب پیش می‌رود"]
+    reply = await maryam.send("کاشت نهال در پارک")
+    assert "دیگر عضو «کارگروه سبز» نیستید" in reply.text
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 1
+
+
+async def _inbox_has(someone: Person, text: str) -> bool:
+    return any(text in plain(message) for message in await someone.inbox())
