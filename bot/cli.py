@@ -752,6 +752,7 @@ async def survey_publish(
             opens_at=opens_at,
             closes_at=closes_at,
             anonymous=anonymous,
+            min_responses=_settings().anonymous_min_responses,
             actor_id=None,
         )
     if result is PublishProblem.NOT_A_DRAFT:

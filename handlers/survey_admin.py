@@ -47,6 +47,7 @@ from bot.surveys.models import Survey, SurveyStatus
 from bot.surveys.service import PublishProblem
 from bot.surveys.templates import READINESS
 from bot.surveys.xlsform import Problem, XLSFormError, read_xlsform
+from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
@@ -740,6 +741,7 @@ async def publish(
     state: FSMContext,
     session: AsyncSession,
     person: Person,
+    hamgam: Hamgam,
 ) -> None:
     data = await state.get_data()
     if "anonymous" not in data:
@@ -752,6 +754,7 @@ async def publish(
         opens_at=datetime.fromisoformat(data["opens"]),
         closes_at=datetime.fromisoformat(data["closes"]),
         anonymous=bool(data["anonymous"]),
+        min_responses=hamgam.settings.anonymous_min_responses,
         actor_id=person.id,
     )
     if result is PublishProblem.CLOSES_TOO_SOON:

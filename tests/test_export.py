@@ -148,6 +148,7 @@ async def build(session: AsyncSession) -> Initiative:
             opens_at=clock.now(),
             closes_at=clock.now() + timedelta(days=7),
             anonymous=anonymous,
+            min_responses=2,  # the two who answer
             actor_id=None,
         )
         assert not isinstance(published, str)

@@ -44,7 +44,7 @@ PICK = Form(
 def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mixing's random source made repeatable, so that the test cannot fail by the tiny
     chance that a shuffle happens to keep the true order."""
-    monkeypatch.setattr(surveys, "RANDOM", random.Random(13), raising=False)
+    monkeypatch.setattr(surveys, "RANDOM", random.Random(13))
 
 
 async def invited(someone: Person) -> bool:
