@@ -24,7 +24,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot import clock
 from bot.db import Base, UTCDateTime
 
-
 # A response's id is drawn at random (bot.surveys.service.RESPONSE_IDS): a 64-bit column, and
 # on SQLite "INTEGER PRIMARY KEY", which makes it the rowid, so the rowid is random too.
 ResponseId = BigInteger().with_variant(Integer(), "sqlite")

@@ -4,6 +4,8 @@ what staff see changes only in steps of several responses."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import random
 import re
@@ -15,7 +17,9 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.conversations import ConversationState
+from bot.db import transaction
 from bot.delivery.models import Delivery
+from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person as PersonRow
 from bot.surveys import service as surveys
 from bot.surveys.form import Form, Kind, Question
@@ -219,3 +223,95 @@ async def test_finished_anonymous_responses_cannot_be_relinked_by_any_order(
             )
     for line in logged:  # and no log line names a response
         assert not any(re.search(rf"\b{r}\b", line) for r in author_of), line
+
+
+IDEAS = Form(
+    {"fa": "پرسش‌نامهٔ ایده‌ها", "en": "Ideas"},
+    (
+        Question("idea", Kind.TEXT, {"fa": "ایدهٔ شما؟", "en": "Your idea?"}, required=True),
+        Question("meeting", Kind.YES_NO, {"fa": "می‌آیید؟", "en": "Coming?"}, required=True),
+    ),
+)
+# Written in this order; alphabetically «ا» < «ب» < «ت» < «ج» < «د».
+WRITTEN = ("جوی آب", "الف: نیمکت", "تابلو", "باغچه", "درخت", "دوچرخه")
+
+
+async def staff_views(reza: Person, client) -> tuple[str, str, list[list[str]]]:
+    """What staff see of the survey: /results (text, and whether any chart came), /report's
+    survey lines, and the survey_responses export."""
+    await reza.send("/results")
+    results = await reza.press("#1 Ideas · open")
+    charts = any(m.get("photo") for m in results.messages)
+    await reza.send("/report")
+    report = await reza.press("The last 30 days")
+    page = next(plain(m) for m in report.messages if "Report" in plain(m))
+    surveys_part = page.split("Surveys")[1].split("Announcements")[0]
+    await reza.send("/export")
+    await reza.press("Survey responses")
+    exported = await reza.press("CSV")
+    document = next(m for m in exported.messages if m.get("document"))
+    data = await client.file_content(document["document"]["file_id"])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return results.text + ("\n[charts]" if charts else ""), surveys_part, rows
+
+
+async def test_staff_see_an_anonymous_survey_only_in_steps_of_five(
+    staff, resident, bot: BotProcess, client, sessions
+) -> None:
+    reza = await staff("Reza", "English")
+    people = [await resident(f"ساکن{n}") for n in range(6)]
+    async with transaction(sessions) as session:
+        for n, someone in enumerate(people):
+            row = await session.scalar(
+                select(PersonRow).where(PersonRow.telegram_id == someone.user_id)
+            )
+            assert row is not None
+            row.area = "تجریش" if n == 5 else "نارمک"  # the one in Tajrish would stand out
+    await survey_open_now(
+        sessions,
+        IDEAS,
+        anonymous=True,
+        audience=Audience(AudienceKind.AREAS, areas=("نارمک", "تجریش")),
+    )
+
+    async def answers(n: int) -> None:
+        someone = people[n]
+        await eventually(lambda: invited_to(someone, "پرسش‌نامهٔ ایده‌ها"))
+        await someone.press("▶️ شروع")
+        await someone.send(WRITTEN[n])
+        await someone.press("بله")
+
+    for n in range(3):
+        await answers(n)
+    three = await staff_views(reza, client)
+    results, report, rows = three
+    assert "fewer than 5 so far" in results.lower() and "Response rate" not in results
+    assert "[charts]" not in results and not any(text in results for text in WRITTEN)
+    assert "Ideas" in report and "fewer than 5 answers so far" in report and "%" not in report
+    assert rows[1:] == []  # the header alone
+
+    await answers(3)
+    assert await staff_views(reza, client) == three  # one more answer changes nothing
+
+    await answers(4)
+    results, report, rows = await staff_views(reza, client)
+    assert "Answers counted: 5" in results and "[charts]" in results
+    assert "Response rate: 5 of 6 (83%)" in results
+    assert "By area: نارمک 5 of 5 (100%)" in results and "تجریش" not in results
+    places = [results.index(text) for text in sorted(WRITTEN[:5])]
+    assert places == sorted(places)  # alphabetical, not in the order they were written
+    assert "5 of 6 (83%)" in report and "تجریش" not in report
+    header, *data = rows
+    assert len(data) == 10  # five responses, two answers each
+    response = header.index("Response")
+    ids = [int(row[response]) for row in data]
+    assert ids == sorted(ids) and len(set(ids)) == 5  # by the random id, nothing else
+    times = [i for i, name in enumerate(header) if "Answered at" in name]
+    assert all(row[i] == "" for row in data for i in times)
+    assert sorted(row[header.index("Answer")] for row in data if row[1] != "") == sorted(
+        [*WRITTEN[:5], *["Yes"] * 5]
+    )
+
+
+async def invited_to(someone: Person, title: str) -> bool:
+    return any(title in plain(m) for m in await someone.inbox())
