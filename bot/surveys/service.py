@@ -515,19 +515,21 @@ async def _mix_waiting(session: AsyncSession, survey_id: int, closing: bool) -> 
     """Mixes the survey's finished, waiting responses when their time has come. The survey's
     row is locked first, so that two people finishing at once (PostgreSQL) do not mix the
     same responses twice; SQLite has one writer anyway."""
-    least = await session.scalar(
-        select(Survey.min_responses).where(Survey.id == survey_id).with_for_update()
-    )
-    rows = await session.execute(
-        select(SurveyResponse.id, SurveyResponse.mixed).where(
-            SurveyResponse.survey_id == survey_id, SurveyResponse.finished
+    least = (
+        await session.scalar(
+            select(Survey.min_responses).where(Survey.id == survey_id).with_for_update()
         )
+    ) or 1
+    of_survey = (SurveyResponse.survey_id == survey_id) & SurveyResponse.finished
+    waiting = list(
+        await session.scalars(select(SurveyResponse.id).where(of_survey, ~SurveyResponse.mixed))
     )
-    waiting: list[int] = []
     mixed: list[int] = []
-    for response_id, done in rows:
-        (mixed if done else waiting).append(response_id)
-    chosen = to_mix(sorted(waiting), sorted(mixed), least or 1, closing)
+    if closing and 0 < len(waiting) < least:  # the company for the remainder
+        mixed = list(
+            await session.scalars(select(SurveyResponse.id).where(of_survey, SurveyResponse.mixed))
+        )
+    chosen = to_mix(sorted(waiting), sorted(mixed), least, closing)
     if chosen:
         await mix(session, survey_id, chosen)
 
