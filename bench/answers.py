@@ -444,6 +444,7 @@ async def seed_answering(
                 opens_at=clock.now(),
                 closes_at=clock.now() + timedelta(days=3),
                 anonymous=False,
+                min_responses=2,
                 actor_id=None,
             )
             assert not isinstance(published, surveys.PublishProblem), published

@@ -753,6 +753,7 @@ async def survey_publish(
             opens_at=opens_at,
             closes_at=closes_at,
             anonymous=anonymous,
+            min_responses=_settings().anonymous_min_responses,
             actor_id=None,
         )
     if result is PublishProblem.NOT_A_DRAFT:
@@ -776,10 +777,12 @@ async def survey_list() -> None:
             found = await surveys.results(session, item)
             title = found.form.title.get("en") or found.form.title.get("fa")
             closes = item.closes_at.isoformat(timespec="minutes") if item.closes_at else "—"
-            click.echo(
-                f"#{item.id}\t{item.status}\t{title}\tcloses {closes}"
-                f"\tfinished {found.finished}, part-way {found.partial}"
+            counts = (
+                f"anonymous: fewer than {item.min_responses} answers counted"
+                if found.withheld
+                else f"finished {found.finished}, part-way {found.partial}"
             )
+            click.echo(f"#{item.id}\t{item.status}\t{title}\tcloses {closes}\t{counts}")
 
 
 @survey.command("close")

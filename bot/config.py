@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # bot stops answering them for a moment; nobody else is slowed.
     throttle_rate: float = Field(default=2.0, gt=0)
     throttle_burst: int = Field(default=8, ge=1)
+    # An anonymous survey's answers are mixed and counted in groups of at least this many
+    # responses, and staff see no figure drawn from fewer (bot.surveys.service).
+    anonymous_min_responses: int = Field(default=5, ge=2)
     # Messages per second the outbox sends overall (Telegram allows about 30).
     send_rate: float = Field(default=30.0, gt=0)
     # Several replicas behind a load balancer (PostgreSQL and Redis required).

@@ -126,10 +126,25 @@ def report_text(report: summary.Report, language: str) -> str:
     ] or ["• —"]
     lines += ["", _("<b>Surveys</b> (finished of invited)")]
     for figures in report.surveys:
-        lines.append(
-            f"• {escape(pick(figures.survey.form['title'], language))}: "
-            + _rate(*figures.rates.total, language)
-        )
+        title = f"• {escape(pick(figures.survey.form['title'], language))}: "
+        least = fmt.number(figures.survey.min_responses or 0, language)
+        if figures.rates.withheld:  # anonymous, and too few answers to show anything
+            lines.append(
+                title
+                + _("🔒 anonymous, fewer than {least} answers so far: not shown").format(
+                    least=least
+                )
+            )
+            continue
+        lines.append(title + _rate(*figures.rates.total, language))
+        if figures.rates.hidden:
+            lines.append(
+                "  "
+                + _(
+                    "🔒 anonymous: areas and working groups where fewer than {least} answered"
+                    " are not shown"
+                ).format(least=least)
+            )
         if figures.rates.areas:
             lines.append(
                 "  "

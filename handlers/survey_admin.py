@@ -47,6 +47,7 @@ from bot.surveys.models import Survey, SurveyStatus
 from bot.surveys.service import PublishProblem
 from bot.surveys.templates import READINESS
 from bot.surveys.xlsform import MAX_FILE_BYTES, Problem, XLSFormError, read_xlsform_isolated
+from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
@@ -757,6 +758,7 @@ async def publish(
     state: FSMContext,
     session: AsyncSession,
     person: Person,
+    hamgam: Hamgam,
 ) -> None:
     data = await state.get_data()
     if "anonymous" not in data:
@@ -769,6 +771,7 @@ async def publish(
         opens_at=datetime.fromisoformat(data["opens"]),
         closes_at=datetime.fromisoformat(data["closes"]),
         anonymous=bool(data["anonymous"]),
+        min_responses=hamgam.settings.anonymous_min_responses,
         actor_id=person.id,
     )
     if result is PublishProblem.CLOSES_TOO_SOON:
@@ -895,20 +898,41 @@ def _rate(responded: int, invited: int, language: str) -> str:
     )
 
 
+def withheld(least: int, language: str) -> str:
+    """What staff see of an anonymous survey with fewer than `least` responses counted."""
+    return _(
+        "🔒 Anonymous: nothing is shown until at least {least} people have answered,"
+        " so that no figure shows one person's answers. Fewer than {least} so far."
+    ).format(least=fmt.number(least, language))
+
+
 async def results_text(
     session: AsyncSession, found: surveys.Results, rates: surveys.Rates, language: str
 ) -> str:
     survey = found.survey
-    lines = [
-        _("📊 <b>{title}</b>").format(title=escape(pick(found.form.title, language))),
-        _("Finished: {finished} · part-way: {partial}").format(
-            finished=fmt.number(found.finished, language),
-            partial=fmt.number(found.partial, language),
-        ),
-        _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
-    ]
+    title = _("📊 <b>{title}</b>").format(title=escape(pick(found.form.title, language)))
+    if found.withheld or rates.withheld:
+        return title + "\n" + withheld(survey.min_responses or 0, language)
     if survey.anonymous:
-        lines.append(_("🔒 Anonymous: answers are not linked to anyone."))
+        lines = [
+            title,
+            _("Answers counted: {count}").format(count=fmt.number(found.finished, language)),
+            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+            _(
+                "🔒 Anonymous: answers are counted in groups of at least {least}, and no area"
+                " or working group where fewer answered is shown, so that no figure shows one"
+                " person's answers. Free texts are in alphabetical order."
+            ).format(least=fmt.number(survey.min_responses or 0, language)),
+        ]
+    else:
+        lines = [
+            title,
+            _("Finished: {finished} · part-way: {partial}").format(
+                finished=fmt.number(found.finished, language),
+                partial=fmt.number(found.partial, language),
+            ),
+            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+        ]
     if rates.areas:
         lines.append(
             _("By area: {rates}").format(
@@ -954,7 +978,9 @@ async def results_text(
                     high=fmt.number(max(result.numbers), language),
                 )
             )
-        for text in result.texts[-TEXTS_SHOWN:]:
+        # The newest of a named survey; an anonymous one's are sorted, so the first.
+        shown = result.texts[:TEXTS_SHOWN] if survey.anonymous else result.texts[-TEXTS_SHOWN:]
+        for text in shown:
             lines.append(f"• «{escape(text[:300])}»")
         if len(result.texts) > TEXTS_SHOWN:
             lines.append(

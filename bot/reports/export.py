@@ -12,7 +12,9 @@ column ("1405/09/06 18:30"). Numbers are ASCII digits, and numbers in XLSX are n
 Free text (answers, names, errors) is written as people wrote it; in CSV a text that Excel
 would take for a formula gets a leading apostrophe.
 
-Anonymous surveys: a row never carries a person or a time, whatever the database holds.
+Anonymous surveys: a row never carries a person or a time, whatever the database holds; only
+mixed responses are written, and none until the survey's min_responses are mixed (the rule of
+bot.surveys.service); rows go by response id, which is random, so their order says nothing.
 
 Converting and writing run in a worker thread, a chunk at a time, so that an export started
 inside the running bot does not stall its event loop. (Reading the next chunk meanwhile gained
@@ -314,9 +316,26 @@ def _reader(question: Question, language: str) -> Callable[[str], Any]:
 async def _survey_responses(session: AsyncSession, language: str) -> Plan:
     surveys: dict[int, tuple[str, bool]] = {}
     questions: dict[tuple[int, str], tuple[str, Callable[[str], Any]]] = {}
+    mixed = dict(
+        (
+            await session.execute(
+                select(SurveyResponse.survey_id, func.count())
+                .where(SurveyResponse.mixed)
+                .group_by(SurveyResponse.survey_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    nameless: list[int] = []  # anonymous surveys
+    shown: list[int] = []  # those with enough mixed responses
     for survey in await session.scalars(select(Survey)):
         form = form_of(survey)
         surveys[survey.id] = (_text(form.title, language), survey.anonymous)
+        if survey.anonymous:
+            nameless.append(survey.id)
+            if mixed.get(survey.id, 0) >= (survey.min_responses or 1):
+                shown.append(survey.id)
         for question in form.questions:
             reader = _reader(question, language)
             questions[survey.id, question.name] = (_text(question.label, language), reader)
@@ -344,7 +363,11 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
             answered_at,
         )
 
-    answered = SurveyAnswer.value.is_not(None)  # None marks a skipped question or a note read
+    answered = (
+        SurveyAnswer.value.is_not(None)  # None marks a skipped question or a note read
+        & (SurveyResponse.survey_id.not_in(nameless) | SurveyResponse.survey_id.in_(shown))
+        & (SurveyResponse.mixed | SurveyResponse.survey_id.not_in(nameless))
+    )
     return Plan(
         columns=(
             Column("survey", Cell.INT),
@@ -357,7 +380,10 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
             Column("answer", Cell.VALUE, 40),
             Column("answered_at", Cell.MOMENT),
         ),
-        count=select(func.count()).select_from(SurveyAnswer).where(answered),
+        count=select(func.count())
+        .select_from(SurveyAnswer)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(answered),
         query=select(
             SurveyResponse.survey_id,
             SurveyAnswer.response_id,

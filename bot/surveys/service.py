@@ -3,10 +3,17 @@ at a time (saved as it arrives, resumable from the database alone), one reminder
 
 Like check-ins, every step the clock takes is guarded by a stored status or time, so running it
 late, twice or after a restart opens, reminds and closes each survey once.
+
+Anonymous surveys: a finished response is cut from its author and waits, uncounted, until
+min_responses of them wait; then they are mixed (see mix). At the close a smaller remainder is
+mixed together with responses mixed before. Staff see nothing of an anonymous survey until
+min_responses are mixed, and no breakdown of fewer, so every figure moves in steps of at least
+min_responses, never by one person's answer.
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -16,7 +23,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, delete, select, update
+from sqlalchemy import Executable, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -35,6 +42,11 @@ from bot.surveys.models import (
 )
 
 REMIND_BEFORE_CLOSE = timedelta(hours=24)
+# Response ids are drawn below this: random, so that no id says when a response began, and
+# under 10^15 so that a spreadsheet shows them exactly (Excel keeps 15 digits).
+RESPONSE_IDS = 10**15
+# Draws response ids and shuffles mixes; tests may put a seeded random.Random in its place.
+RANDOM: random.Random = random.SystemRandom()
 
 
 _PUBLISHED_FORMS: dict[tuple[int, datetime], Form] = {}
@@ -109,9 +121,12 @@ async def publish(
     opens_at: datetime,
     closes_at: datetime,
     anonymous: bool,
+    min_responses: int,
     actor_id: int | None,
 ) -> Survey | PublishProblem:
-    """From draft to scheduled; the clock opens it at opens_at (at once when that has come)."""
+    """From draft to scheduled; the clock opens it at opens_at (at once when that has come).
+    An anonymous survey keeps min_responses (ANONYMOUS_MIN_RESPONSES) as it is now: what
+    residents were promised when they answered holds however the setting changes later."""
     survey = await session.get(Survey, survey_id)
     if survey is None or survey.status != SurveyStatus.DRAFT:
         return PublishProblem.NOT_A_DRAFT
@@ -121,6 +136,7 @@ async def publish(
         return PublishProblem.CLOSES_TOO_SOON
     survey.audience = audience.to_json()
     survey.anonymous = anonymous
+    survey.min_responses = min_responses if anonymous else None
     survey.opens_at, survey.closes_at = opens_at, closes_at
     survey.remind_at = closes_at - min(REMIND_BEFORE_CLOSE, (closes_at - opens_at) / 2)
     survey.status = SurveyStatus.SCHEDULED.value
@@ -225,6 +241,7 @@ async def close(
 ) -> None:
     survey.status, survey.closed_at = SurveyStatus.CLOSED.value, now
     if survey.anonymous:
+        await _mix_waiting(session, survey.id, closing=True)
         survey.stats = (await _live_rates(session, survey.id)).to_json()
         await session.execute(
             delete(SurveyParticipant).where(SurveyParticipant.survey_id == survey.id)
@@ -303,6 +320,7 @@ async def start(session: AsyncSession, survey_id: int, person_id: int) -> Progre
         if participant is None and not await in_audience(session, survey, person_id):
             return Refusal.NOT_INVITED
         response = SurveyResponse(
+            id=(await _fresh_ids(session, 1))[0],
             survey_id=survey_id,
             person_id=None if survey.anonymous else person_id,
             finished=False,
@@ -476,6 +494,95 @@ async def _finish(session: AsyncSession, progress: Progress, person_id: int) -> 
         )
         .values(finished=True, **({"response_id": None} if anonymous else {}))
     )
+    if anonymous:
+        await _mix_waiting(session, progress.survey_id, closing=False)
+
+
+# Mixing anonymous responses
+
+
+def to_mix(waiting: list[int], mixed: list[int], least: int, closing: bool) -> list[int]:
+    """The responses to mix now: every waiting one once at least `least` wait; at the close
+    any remainder, joined by mixed ones chosen at random so that the mix still holds `least`
+    (or all there are)."""
+    if not waiting or (len(waiting) < least and not closing):
+        return []
+    company = RANDOM.sample(mixed, min(max(least - len(waiting), 0), len(mixed)))
+    return waiting + company
+
+
+async def _mix_waiting(session: AsyncSession, survey_id: int, closing: bool) -> None:
+    """Mixes the survey's finished, waiting responses when their time has come. The survey's
+    row is locked first, so that two people finishing at once (PostgreSQL) do not mix the
+    same responses twice; SQLite has one writer anyway."""
+    least = (
+        await session.scalar(
+            select(Survey.min_responses).where(Survey.id == survey_id).with_for_update()
+        )
+    ) or 1
+    of_survey = (SurveyResponse.survey_id == survey_id) & SurveyResponse.finished
+    waiting = list(
+        await session.scalars(select(SurveyResponse.id).where(of_survey, ~SurveyResponse.mixed))
+    )
+    mixed: list[int] = []
+    if closing and 0 < len(waiting) < least:  # the company for the remainder
+        mixed = list(
+            await session.scalars(select(SurveyResponse.id).where(of_survey, SurveyResponse.mixed))
+        )
+    chosen = to_mix(sorted(waiting), sorted(mixed), least, closing)
+    if chosen:
+        await mix(session, survey_id, chosen)
+
+
+async def mix(session: AsyncSession, survey_id: int, response_ids: list[int]) -> None:
+    """Writes these responses and their answers again, in a random order under fresh random
+    ids, as mixed; in the caller's transaction, so that the old rows and the new never both
+    show. Afterwards neither an id nor a row's place (rowid, ctid, the order a SELECT without
+    ORDER BY returns) says which of them was whose or which came first."""
+    answers: dict[int, list[tuple[str, int, str | None]]] = {i: [] for i in response_ids}
+    for response_id, question, position, value in await session.execute(
+        select(
+            SurveyAnswer.response_id,
+            SurveyAnswer.question,
+            SurveyAnswer.position,
+            SurveyAnswer.value,
+        ).where(SurveyAnswer.response_id.in_(response_ids))
+    ):
+        answers[response_id].append((question, position, value))
+    order = list(answers.values())
+    RANDOM.shuffle(order)
+    fresh = await _fresh_ids(session, len(order))
+    await session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(response_ids)))
+    await session.execute(delete(SurveyResponse).where(SurveyResponse.id.in_(response_ids)))
+    await session.execute(
+        insert(SurveyResponse),
+        [
+            {"id": new_id, "survey_id": survey_id, "finished": True, "mixed": True}
+            for new_id in fresh
+        ],
+    )
+    rows = [
+        {"response_id": new_id, "question": question, "position": position, "value": value}
+        for new_id, given in zip(fresh, order, strict=True)
+        for question, position, value in sorted(given, key=lambda answer: answer[1])
+    ]
+    if rows:
+        await session.execute(insert(SurveyAnswer), rows)
+
+
+async def _fresh_ids(session: AsyncSession, count: int) -> list[int]:
+    """`count` random response ids that no response has yet (a clash is very unlikely, not
+    impossible: it is drawn again)."""
+    ids: list[int] = []
+    while len(ids) < count:
+        drawn = [RANDOM.randrange(1, RESPONSE_IDS) for _ in range(count - len(ids))]
+        taken = set(
+            await session.scalars(select(SurveyResponse.id).where(SurveyResponse.id.in_(drawn)))
+        )
+        for i in drawn:
+            if i not in taken and i not in ids:
+                ids.append(i)
+    return ids
 
 
 async def back(session: AsyncSession, progress: Progress) -> Progress:
@@ -545,6 +652,10 @@ class Rates:
     total: tuple[int, int] = (0, 0)
     areas: dict[str, tuple[int, int]] = field(default_factory=dict)
     groups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # Anonymous surveys, as staff see them (not stored): nothing at all while fewer than
+    # min_responses responses are mixed; no area or group where fewer responded.
+    withheld: bool = False
+    hidden: int = 0  # areas and groups left out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -563,9 +674,34 @@ class Rates:
 
 
 async def rates(session: AsyncSession, survey: Survey) -> Rates:
-    if survey.stats is not None:
-        return Rates.from_json(survey.stats)
-    return await _live_rates(session, survey.id)
+    """The rates staff may see: an anonymous survey's follow withheld_below."""
+    found = (
+        Rates.from_json(survey.stats)
+        if survey.stats is not None
+        else await _live_rates(session, survey.id)
+    )
+    if not survey.anonymous:
+        return found
+    least = _least(survey)
+    if await _mixed(session, survey.id) < least:
+        return Rates(withheld=True)
+    areas = {area: counts for area, counts in found.areas.items() if counts[0] >= least}
+    groups = {group: counts for group, counts in found.groups.items() if counts[0] >= least}
+    hidden = len(found.areas) + len(found.groups) - len(areas) - len(groups)
+    return Rates(found.total, areas, groups, hidden=hidden)
+
+
+def _least(survey: Survey) -> int:
+    return survey.min_responses or 1
+
+
+async def _mixed(session: AsyncSession, survey_id: int) -> int:
+    """How many of an anonymous survey's responses count: those mixed."""
+    return (
+        await session.scalar(
+            select(func.count()).where(SurveyResponse.survey_id == survey_id, SurveyResponse.mixed)
+        )
+    ) or 0
 
 
 async def _live_rates(session: AsyncSession, survey_id: int) -> Rates:
@@ -630,39 +766,40 @@ class Results:
     survey: Survey
     form: Form
     finished: int
-    partial: int
+    partial: int  # always 0 when anonymous: only mixed responses count
     questions: list[QuestionResult]
+    withheld: bool = False  # anonymous, fewer than min_responses mixed: nothing is shown
 
 
 async def results(session: AsyncSession, survey: Survey) -> Results:
-    """Every answer given (finished responses and those still part-way), per question."""
+    """Every answer given (finished responses and those still part-way), per question. Of an
+    anonymous survey only mixed responses, and nothing until min_responses are; its free
+    texts are sorted, so that their order says nothing about when they were written."""
     form = form_of(survey)
+    counted = SurveyResponse.survey_id == survey.id
+    if survey.anonymous:
+        counted &= SurveyResponse.mixed
     responses = dict(
-        (
-            await session.execute(
-                select(SurveyResponse.id, SurveyResponse.finished).where(
-                    SurveyResponse.survey_id == survey.id
-                )
-            )
-        ).all()
+        (await session.execute(select(SurveyResponse.id, SurveyResponse.finished).where(counted)))
+        .tuples()
+        .all()
     )
+    if survey.anonymous and len(responses) < _least(survey):
+        return Results(survey, form, 0, 0, [], withheld=True)
     values: dict[str, list[Value]] = {q.name: [] for q in form.questions}
     rows = await session.stream(
         select(SurveyAnswer.question, SurveyAnswer.value)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.value.is_not(None))
+        .where(counted, SurveyAnswer.value.is_not(None))
     )
     async for name, stored in rows:
         if name in values:
             values[name].append(value_from_json(form.question(name), stored))
     finished = sum(1 for done in responses.values() if done)
-    return Results(
-        survey,
-        form,
-        finished,
-        len(responses) - finished,
-        [_tally(question, values[question.name]) for question in form.answerable],
-    )
+    tallies = [_tally(question, values[question.name]) for question in form.answerable]
+    if survey.anonymous:
+        tallies = [replace(tally, texts=sorted(tally.texts)) for tally in tallies]
+    return Results(survey, form, finished, len(responses) - finished, tallies)
 
 
 def _tally(question: Question, values: Iterable[Value]) -> QuestionResult:

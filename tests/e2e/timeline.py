@@ -103,6 +103,7 @@ async def survey_open_now(
     anonymous: bool = False,
     audience: Audience = EVERYONE,
     days: int = 3,
+    min_responses: int = 5,
 ) -> int:
     """A survey published to open now (the clock sends the invitations); returns its id."""
     async with transaction(sessions) as session:
@@ -114,6 +115,7 @@ async def survey_open_now(
             opens_at=clock.now(),
             closes_at=clock.now() + timedelta(days=days),
             anonymous=anonymous,
+            min_responses=min_responses,
             actor_id=None,
         )
     return draft.id
