@@ -8,6 +8,7 @@ import io
 import zipfile
 from datetime import timedelta
 
+from aiogram.types import BufferedInputFile
 from sqlalchemy import String, Text, select
 
 from bot import clock
@@ -16,8 +17,10 @@ from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.delivery.outbox import Outgoing
+from bot.delivery.split import MORE
 from bot.models import Base
 from bot.reports.export import Dataset, export
+from bot.sandbox.formatting import render
 from tests.conftest import TOKEN
 from tests.e2e.crowd import seed_residents, wait_until_delivered
 from tests.e2e.harness import BotProcess, Person, plain
@@ -27,6 +30,10 @@ from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_wit
 
 def words(text: str) -> str:
     return " ".join(text.split())
+
+
+def shown(html: str) -> str:
+    return render(html, "HTML", None).plain
 
 
 ASKED = tuple(
@@ -170,3 +177,29 @@ async def test_an_error_naming_the_token_is_stored_and_exported_without_it(
         await export(session, Dataset.DELIVERIES, "xlsx", "en", stream)
         with zipfile.ZipFile(stream) as workbook:
             assert not any(secret.encode() in workbook.read(name) for name in workbook.namelist())
+
+
+async def test_an_edit_too_long_is_shortened_and_a_long_caption_continues_below(
+    resident, bot: BotProcess, client
+) -> None:
+    maryam = await resident("مریم")
+    assert bot.app is not None
+    replies = bot.app.bot  # the bot handlers answer with
+    long = "\n".join(f"<b>بند {n}</b> " + "متن بلند گزارش " * 15 for n in range(60))
+    sent = await replies.send_message(maryam.user_id, "در حال آماده شدن…")
+    await replies.edit_message_text(long, chat_id=maryam.user_id, message_id=sent.message_id)
+    edited = (await client.messages(maryam.user_id, sender="bot"))[-1]
+    assert edited["edited"] and plain(edited).endswith(MORE)
+    assert plain(edited).startswith("بند 0") and len(plain(edited)) > 3800  # whole lines
+
+    report = BufferedInputFile(b"a,b\n", filename="report.csv")
+    document = await replies.send_document(maryam.user_id, report, caption=long)
+    assert document.document is not None  # the caller gets the file's message
+    after = [
+        m
+        for m in await client.messages(maryam.user_id, sender="bot")
+        if m["message_id"] >= document.message_id
+    ]
+    assert after[0]["document"] and 0 < len(plain(after[0])) <= 1024  # the caption
+    assert len(after) > 4  # and the rest, in messages below it
+    assert words("\n".join(plain(m) for m in after)) == words(shown(long))
