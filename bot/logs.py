@@ -1,23 +1,29 @@
-"""Logging set-up that keeps the bot token out of every log line."""
+"""Keeping the bot token out of every log line and every stored error text: an error from
+aiohttp or aiogram can name the request's URL, and the token is part of it."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,}")
+# A bot token ("123456:ABC…"), its colon possibly percent-encoded in a URL.
+_TOKEN = re.compile(r"\d{3,20}(?::|%3[Aa])[A-Za-z0-9_-]{30,}")
+
+
+def redact(text: str) -> str:
+    """`text` without any bot token in it. Redact before cutting a text short: a cut token
+    would no longer be recognised."""
+    return _TOKEN.sub("<token>", text)
 
 
 class RedactTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if _TOKEN.search(message):
-            record.msg = _TOKEN.sub("<token>", message)
+            record.msg = redact(message)
             record.args = ()
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = _TOKEN.sub(
-                "<token>", logging.Formatter().formatException(record.exc_info)
-            )
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
 

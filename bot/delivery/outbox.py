@@ -14,6 +14,7 @@ from bot import clock
 from bot.db import upsert
 from bot.delivery.content import Content
 from bot.delivery.models import Delivery, DeliveryStatus
+from bot.logs import redact
 from bot.people.models import Person
 
 
@@ -182,6 +183,15 @@ class Outcome:
     poll_id: str | None = None
 
 
+ERROR_MAX = 300  # the length of delivery.last_error
+
+
+def error_text(error: str | None) -> str | None:
+    """An error as stored and shown to staff: without the bot token (aiohttp's errors can name
+    the request's URL), then cut to fit."""
+    return None if error is None else redact(error)[:ERROR_MAX]
+
+
 async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
     now = clock.now()
     changes: list[dict[str, Any]] = []
@@ -189,7 +199,7 @@ async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
         values: dict[str, Any] = {
             "id": outcome.id,
             "status": outcome.status.value,
-            "last_error": outcome.error,
+            "last_error": error_text(outcome.error),
         }
         if outcome.status is DeliveryStatus.PENDING:
             values["due_at"] = outcome.retry_at or now

@@ -23,6 +23,8 @@ class Pace:
     limits: Limits = field(default_factory=Limits)
     _next_global: float = 0.0
     _next_chat: dict[int, float] = field(default_factory=dict)
+    # Chats receiving the later parts of a long message: nothing else may come between them.
+    _held: set[int] = field(default_factory=set)
     paused_until: float = 0.0
 
     def interval(self, chat_id: int) -> float:
@@ -34,18 +36,39 @@ class Pace:
     def busy_chats(self, now: float) -> dict[int, float]:
         """Chats that may not receive yet, with the moment they may; forgets the others."""
         self._next_chat = {chat: t for chat, t in self._next_chat.items() if t > now}
-        return dict(self._next_chat)
+        busy = dict(self._next_chat)
+        for chat in self._held:
+            busy[chat] = max(busy.get(chat, now), now) + self.interval(chat)
+        return busy
 
     def reserve(self, chat_id: int, now: float) -> float | None:
         """The moment the next message, to this chat, may leave (the caller waits until then),
         or None when this chat must wait longer than everyone else."""
-        spacing = 1.0 / (self.limits.per_second * self.limits.headroom)
         moment = max(now, self.paused_until, self._next_global)
-        if self.chat_free_at(chat_id) > moment:
+        if chat_id in self._held or self.chat_free_at(chat_id) > moment:
             return None
-        self._next_global = moment + spacing
+        return self._take(chat_id, moment)
+
+    def _take(self, chat_id: int, moment: float) -> float:
+        self._next_global = moment + 1.0 / (self.limits.per_second * self.limits.headroom)
         self._next_chat[chat_id] = moment + self.interval(chat_id)
         return moment
+
+    def hold(self, chat_id: int) -> None:
+        """A message in several parts is under way to this chat: no other message is given a
+        moment there until `release`."""
+        self._held.add(chat_id)
+
+    def release(self, chat_id: int) -> None:
+        self._held.discard(chat_id)
+
+    def next_part(self, chat_id: int, now: float) -> float | None:
+        """The moment the next part of a held chat's message may leave, or None while the
+        chat's own interval (or Telegram's wait) still runs: call again when it is over, so
+        that the overall schedule is not taken up in advance."""
+        if max(self.chat_free_at(chat_id), self.paused_until) > now:
+            return None
+        return self._take(chat_id, max(now, self._next_global))
 
     def pause(self, seconds: float, now: float) -> None:
         """Telegram's 429: nothing leaves until the wait is over."""
@@ -53,7 +76,9 @@ class Pace:
 
 
 MAX_ATTEMPTS = 5
-MAX_RATE_LIMITED = 20  # 429s are Telegram pacing us, not failures; still, not forever
+# 429s are Telegram pacing us, not failures; still, not forever: a row answered with 429 this
+# many times in a row fails (after at least this many of Telegram's waits, a second or more).
+MAX_RATE_LIMITED = 20
 
 
 def backoff_s(attempts: int) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.errors import METHOD_NOT_FOUND, UNAUTHORIZED, ApiError
+from bot.sandbox.faults import REDIRECT
 from bot.sandbox.journal import ACTION_METHODS
 from bot.sandbox.methods import REGISTRY, Call
 from bot.sandbox.params import Params, read_request
@@ -47,6 +48,12 @@ class BotApi:
         except ApiError as e:
             return json_response(e.to_json(), e.code)
         status, body = await self.execute(request.match_info["method"], params)
+        if status == REDIRECT:
+            # Back to the same call, as a misconfigured proxy in front of a self-hosted Bot API
+            # server does: the client gives up after its redirect limit. The chat goes along in
+            # the query (a 302 turns the POST into a GET without its body).
+            chat = {"chat_id": str(_chat_id(params))} if _chat_id(params) is not None else {}
+            raise web.HTTPFound(request.rel_url.with_query(chat))
         return json_response(body, status)
 
     async def download(self, request: web.Request) -> web.Response:

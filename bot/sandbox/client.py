@@ -308,7 +308,7 @@ class SandboxClient:
         status: int | None = None,
         delay: float | None = None,
     ) -> JSON:
-        """Inject a fault: kind is "429", "5xx", "slow", "403" or "timeout"."""
+        """Inject a fault: kind is "429", "5xx", "slow", "403", "timeout" or "redirect"."""
         return await self._post(
             "faults",
             {

@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.sandbox.errors import ApiError, forbidden, too_many_requests
 
-FAULT_KINDS = ("429", "5xx", "slow", "403", "timeout")
+FAULT_KINDS = ("429", "5xx", "slow", "403", "timeout", "redirect")
+REDIRECT = 302
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Fault:
             return forbidden("bot was blocked by the user")
         if self.kind == "timeout":
             return ApiError(504, "Gateway Timeout")
+        if self.kind == "redirect":  # answered over HTTP as a redirect to the same call
+            return ApiError(REDIRECT, "Found")
         return None
 
     def to_json(self) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from bot.leadership import Leadership
 from bot.people import service as people
 from bot.schema import check_database
 from bot.telegram.commands import sync_commands
+from bot.telegram.lengths import FitTelegramLimits
 from bot.telegram.middlewares import (
     DatabaseMiddleware,
     LocaleMiddleware,
@@ -177,6 +178,7 @@ def _bot(settings: Settings, i18n: I18n) -> Bot:
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     bot.session.middleware(RightToLeftLines(i18n))
+    bot.session.middleware(FitTelegramLimits())  # after the RLM marks, which count too
     bot.session.middleware(KeepResponseModels())
     return bot
 

@@ -40,12 +40,20 @@ from bot.delivery import outbox
 from bot.delivery.content import Media, Rendered, render
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.outbox import Claimed, Outcome
-from bot.delivery.pace import MAX_ATTEMPTS, Limits, Pace, backoff_s
+from bot.delivery.pace import MAX_ATTEMPTS, MAX_RATE_LIMITED, Limits, Pace, backoff_s
+from bot.delivery.split import CAPTION_LIMIT, TEXT_LIMIT, split_html
 from bot.groups import service as groups
+from bot.i18n.format import rtl_safe
 
 log = logging.getLogger(__name__)
 
 RECORD_EVERY_S = 0.02
+
+Markup = InlineKeyboardMarkup | None
+
+
+class PartNotSent(Exception):
+    """A later part of a message in several parts could not be sent; the first ones were."""
 
 
 class Sender:
@@ -57,6 +65,7 @@ class Sender:
         limits: Limits,
         concurrency: int = 64,
         idle_poll_s: float = 0.2,
+        max_rate_limited: int = MAX_RATE_LIMITED,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -75,6 +84,8 @@ class Sender:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._uploaded: dict[str, str] = {}  # local path → Telegram file_id
+        self.max_rate_limited = max_rate_limited
+        self._rate_limited: dict[int, int] = {}  # row id → 429s met
 
     def wake(self) -> None:
         """Rows were enqueued: look now rather than at the next poll."""
@@ -177,9 +188,11 @@ class Sender:
             outcome = await self._deliver(row)
         except Exception as error:  # a bug of ours must not lose the row's outcome
             log.exception("Sending delivery %s failed unexpectedly", row.id)
-            outcome = Outcome(row.id, DeliveryStatus.FAILED, error=repr(error)[:300])
+            outcome = Outcome(row.id, DeliveryStatus.FAILED, error=repr(error))
         finally:
             self._slots.release()
+        if outcome.status is not DeliveryStatus.PENDING:
+            self._rate_limited.pop(row.id, None)
         self._results.put_nowait(outcome)
 
     async def _deliver(self, row: Claimed) -> Outcome:
@@ -200,22 +213,42 @@ class Sender:
             if row.content.stops_poll is not None:
                 await self._stop_poll(row.chat_id, row.content.stops_poll)
                 return Outcome(row.id, DeliveryStatus.SENT)
+            first, *rest = self._parts(rendered, row.content.media, locale)
             with self.i18n.use_locale(locale):
-                message = await self._transmit(row.chat_id, rendered, row.content.media, markup)
-            if row.content.pin:
-                with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
-                    await self.bot.pin_chat_message(
-                        row.chat_id, message.message_id, disable_notification=True
-                    )
+                message = await self._transmit(
+                    row.chat_id, rendered, first, row.content.media, None if rest else markup
+                )
+                if row.content.pin:
+                    with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
+                        await self.bot.pin_chat_message(
+                            row.chat_id, message.message_id, disable_notification=True
+                        )
+                if rest:
+                    message = await self._send_rest(row, rest, markup)
             return Outcome(
                 row.id,
                 DeliveryStatus.SENT,
+                # The last part's: it carries the buttons (a poll is never split).
                 message_id=message.message_id,
                 poll_id=message.poll.id if message.poll else None,
+            )
+        except PartNotSent as error:
+            blocked = isinstance(error.__cause__, TelegramForbiddenError)
+            return Outcome(
+                row.id,
+                DeliveryStatus.UNREACHABLE if blocked else DeliveryStatus.FAILED,
+                error=str(error),
+                unreachable_person_id=row.person_id if blocked else None,
             )
         except TelegramRetryAfter as error:
             self.pace.pause(error.retry_after, time.monotonic())
             log.warning("Telegram asked to wait %s s; all sending pauses", error.retry_after)
+            if (times := self._rate_limited_again(row.id)) >= self.max_rate_limited:
+                return Outcome(
+                    row.id,
+                    DeliveryStatus.FAILED,
+                    error=f"given up: rate limited {times} times (429); last: {error.message}",
+                )
             return self._retry(row, error, error.retry_after, counts=False)
         except TelegramMigrateToChat as error:
             async with transaction(self.sessions) as session:
@@ -223,7 +256,7 @@ class Sender:
             return Outcome(
                 row.id,
                 DeliveryStatus.PENDING,
-                error=error.message[:300],
+                error=error.message,
                 new_chat_id=error.migrate_to_chat_id,
                 attempts=row.attempts - 1,
             )
@@ -231,24 +264,78 @@ class Sender:
             return Outcome(
                 row.id,
                 DeliveryStatus.UNREACHABLE,
-                error=error.message[:300],
+                error=error.message,
                 unreachable_person_id=row.person_id,
             )
         except (TelegramServerError, TelegramNetworkError) as error:
             if row.attempts >= MAX_ATTEMPTS:
-                return Outcome(row.id, DeliveryStatus.FAILED, error=str(error)[:300])
+                return Outcome(row.id, DeliveryStatus.FAILED, error=str(error))
             return self._retry(row, error, backoff_s(row.attempts), counts=True)
         except (TelegramBadRequest, TelegramAPIError) as error:
-            return Outcome(row.id, DeliveryStatus.FAILED, error=str(error)[:300])
+            return Outcome(row.id, DeliveryStatus.FAILED, error=str(error))
+
+    def _rate_limited_again(self, row_id: int) -> int:
+        """How many 429s this row has met. Counted here, not stored: a 429 is Telegram pacing
+        the bot, not a failed attempt (attempts bound those), and after a restart a row that
+        starts counting again is still bounded; the count is what bounds the time, since
+        every 429 makes all sending wait as long as Telegram asks."""
+        self._rate_limited[row_id] = self._rate_limited.get(row_id, 0) + 1
+        return self._rate_limited[row_id]
 
     def _retry(self, row: Claimed, error: Exception, after_s: float, counts: bool) -> Outcome:
         return Outcome(
             row.id,
             DeliveryStatus.PENDING,
-            error=str(error)[:300],
+            error=str(error),
             retry_at=clock.now() + timedelta(seconds=after_s),
             attempts=None if counts else row.attempts - 1,
         )
+
+    @staticmethod
+    def _parts(rendered: Rendered, media: Media | None, locale: str) -> list[str]:
+        """The text in parts that each fit Telegram's limit: a caption first when there is a
+        file. RLM marks (bot/telegram/rtl.py) are added before measuring, since they count
+        too; the request middleware then finds them already there."""
+        text = rtl_safe(rendered.text, locale)
+        if rendered.poll_options or not text:
+            return [text]
+        if media is None:
+            return split_html(text)
+        return split_html(text, TEXT_LIMIT, first_limit=CAPTION_LIMIT)
+
+    async def _send_rest(self, row: Claimed, texts: list[str], markup: Markup) -> Message:
+        """The later parts of a message too long for one, each paced like any message, with
+        the chat held so that nothing comes between them. A part is retried here when
+        Telegram asks to wait or stumbles: retrying the row would send the first part again."""
+        self.pace.hold(row.chat_id)
+        try:
+            for number, text in enumerate(texts, start=2):
+                last = number == len(texts) + 1
+                message = await self._send_part(row, text, markup if last else None)
+        except TelegramAPIError as error:
+            raise PartNotSent(f"part {number} of {len(texts) + 1} not sent: {error}") from error
+        finally:
+            self.pace.release(row.chat_id)
+        return message
+
+    async def _send_part(self, row: Claimed, text: str, markup: Markup) -> Message:
+        failures = 0
+        while True:
+            while (moment := self.pace.next_part(row.chat_id, time.monotonic())) is None:
+                free = max(self.pace.chat_free_at(row.chat_id), self.pace.paused_until)
+                await asyncio.sleep(free - time.monotonic())
+            await asyncio.sleep(moment - time.monotonic())
+            try:
+                return await self.bot.send_message(row.chat_id, text, reply_markup=markup)
+            except TelegramRetryAfter as error:
+                self.pace.pause(error.retry_after, time.monotonic())
+                if self._rate_limited_again(row.id) >= self.max_rate_limited:
+                    raise
+            except (TelegramServerError, TelegramNetworkError):
+                failures += 1
+                if failures >= MAX_ATTEMPTS:
+                    raise
+                await asyncio.sleep(backoff_s(failures))
 
     async def _stop_poll(self, chat_id: int, message_id: int) -> None:
         try:
@@ -261,10 +348,10 @@ class Sender:
         self,
         chat_id: int,
         rendered: Rendered,
+        text: str,
         media: Media | None,
-        markup: InlineKeyboardMarkup | None,
+        markup: Markup,
     ) -> Message:
-        text = rendered.text
         if rendered.poll_options:
             return await self.bot.send_poll(
                 chat_id,

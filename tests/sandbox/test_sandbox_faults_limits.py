@@ -8,11 +8,13 @@ from collections.abc import Callable
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import BufferedInputFile
 
 from bot.sandbox import SandboxClient, SandboxError
 
@@ -124,3 +126,32 @@ async def test_enforced_limits_answer_429_with_time_to_wait(
     await bot.edit_message_text("edits are not counted", chat_id=MARYAM, message_id=2)
     assert (await client.stats())["violations"]["chat"] == 1
     assert len(await client.messages(MARYAM, sender="bot")) == 1
+
+
+async def test_a_redirect_loop_fails_with_an_error_that_names_the_url(
+    bot: Bot, client: SandboxClient, residents: list[int]
+) -> None:
+    await client.add_fault("redirect", method="sendMessage", chat_id=MARYAM)
+    with pytest.raises(TelegramNetworkError, match="TooManyRedirects") as caught:
+        await bot.send_message(MARYAM, "lost in a loop")
+    assert bot.token in str(caught.value)  # what a careless bot would store or log
+    await bot.send_message(REZA, "other chats are fine")
+    assert await client.messages(MARYAM, sender="bot") == []
+
+
+async def test_texts_and_captions_are_measured_after_parsing_as_telegram_measures_them(
+    bot: Bot, residents: list[int]
+) -> None:
+    fits = "<b>" + "&lt;" * 4096 + "</b>"  # 16,391 characters of HTML, 4,096 shown
+    sent = await bot.send_message(MARYAM, fits)
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
+        await bot.send_message(MARYAM, fits + "x")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
+        await bot.edit_message_text("ی" * 4097, chat_id=MARYAM, message_id=sent.message_id)
+    photo = BufferedInputFile(b"\x89PNG\r\n\x1a\n", filename="p.png")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message caption is too long"):
+        await bot.send_photo(MARYAM, photo, caption="ی" * 1025)
+    document = BufferedInputFile(b"a,b\n", filename="d.csv")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message caption is too long"):
+        await bot.send_document(MARYAM, document, caption="<i>" + "&amp;" * 1025 + "</i>")
+    await bot.send_document(MARYAM, document, caption="<i>" + "&amp;" * 1024 + "</i>")

@@ -3,7 +3,8 @@ import logging
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.logs import RedactTokens
+from bot.delivery.outbox import ERROR_MAX, error_text
+from bot.logs import RedactTokens, redact
 from tests.conftest import TOKEN
 
 
@@ -41,3 +42,14 @@ def test_log_lines_have_the_token_redacted(caplog: pytest.LogCaptureFixture) -> 
             logger.exception("request failed")
     assert TOKEN not in caplog.text
     assert "<token>" in caplog.text
+
+
+def test_a_stored_error_text_loses_the_token_before_it_is_cut_short() -> None:
+    error = f"TooManyRedirects: url='http://bot-api:8081/bot{TOKEN}/sendMessage'"
+    assert redact(error) == "TooManyRedirects: url='http://bot-api:8081/bot<token>/sendMessage'"
+    encoded = TOKEN.replace(":", "%3A")
+    assert redact(f"GET /bot{encoded}/getMe") == "GET /bot<token>/getMe"
+    cut_inside_the_token = "x" * 250 + f" /bot{TOKEN}/sendMessage"
+    stored = error_text(cut_inside_the_token)
+    assert stored is not None and len(stored) <= ERROR_MAX
+    assert TOKEN.split(":")[1][:8] not in stored

@@ -33,6 +33,21 @@ def test_a_429_pauses_everything() -> None:
     assert pace.reserve(1, 11.0) == 15.0
 
 
+def test_a_message_in_parts_holds_its_chat_and_takes_its_turn_part_by_part() -> None:
+    pace = Pace(Limits(per_second=10, headroom=1.0, group_interval_s=3.0))
+    group = -100
+    assert pace.reserve(group, 0.0) == 0.0  # the first part
+    pace.hold(group)
+    assert pace.next_part(group, 1.0) is None  # the group's own interval runs
+    assert pace.reserve(group, 5.0) is None  # held: no other message comes between parts
+    assert pace.busy_chats(5.0) == {group: 8.0}
+    assert pace.reserve(7, 3.0) == 3.0  # others are not held up
+    assert pace.next_part(group, 3.0) == 3.1  # after the other chat's message, in turn
+    pace.release(group)
+    assert pace.busy_chats(3.5) == {7: 4.05, group: 6.1}
+    assert pace.reserve(group, 6.1) == 6.1
+
+
 def test_backoff_doubles_up_to_a_minute() -> None:
     assert [backoff_s(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 8, 60]
 
