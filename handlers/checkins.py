@@ -288,7 +288,7 @@ class CheckinClock:
         )
 
     async def _summaries(self, session: AsyncSession, summary: RoundSummary) -> list[Outgoing]:
-        content = Content(text=in_each_language(lambda language: summary_text(summary, language)))
+        content = summary_content(summary)
         targets = checkins.summary_targets(summary.checkin, summary.group)
         rows = []
         batch = f"checkin:{summary.round.id}:summary"
@@ -309,6 +309,20 @@ class CheckinClock:
                 for person_id, telegram_id in staff
             ]
         return rows
+
+
+def summary_content(summary: RoundSummary) -> Content:
+    return Content(text=in_each_language(lambda language: summary_text(summary, language)))
+
+
+async def compose_summaries_again(session: AsyncSession, round_ids: list[int]) -> None:
+    """The stored summaries of these rounds, composed again from the database: after /forget
+    they then neither name nor quote the person (a summary is derived, so this is exact)."""
+    for round_id in round_ids:
+        round_ = await session.get(CheckinRound, round_id)
+        if round_ is not None:
+            summary = await checkins.summarize(session, round_)
+            await outbox.recompose(session, f"checkin:{round_id}:summary", summary_content(summary))
 
 
 def listed(names: list[str], language: str) -> str:

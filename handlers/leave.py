@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.people import service as people
 from bot.people.models import Person
 from bot.telegram.filters import PrivateChat
+from handlers.checkins import compose_summaries_again
 
 router = Router(name="leave")
 router.message.filter(PrivateChat())
@@ -72,8 +73,8 @@ async def forget_chosen(
     if not callback_data.confirm:
         await message.edit_text(_("Nothing was deleted."))
         return
-    await people.forget(session, person)
-    await state.clear()
+    await state.clear()  # first: people.forget then deletes the conversation's row
+    await compose_summaries_again(session, await people.forget(session, person))
     await message.edit_text(
         _(
             "Your personal data has been deleted. Goodbye! If you send /start again,"

@@ -606,3 +606,36 @@ async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> li
         }
         mine.append(MyRound(round_, group, questions_of(round_), status, answers))
     return mine
+
+
+async def forget(session: AsyncSession, person_id: int) -> list[int]:
+    """/forget: written answers go (they may say who wrote them); numbers and choices stay as
+    figures, and so does taking part. Returns the closed rounds the person took part in, whose
+    stored summaries named them."""
+    written: dict[int, list[int]] = {}
+    for round_id, index, questions in await session.execute(
+        select(CheckinAnswer.round_id, CheckinAnswer.question, CheckinRound.questions)
+        .join(CheckinRound, CheckinRound.id == CheckinAnswer.round_id)
+        .where(CheckinAnswer.person_id == person_id)
+    ):
+        if index >= len(questions) or Question.from_json(questions[index]).kind is Kind.TEXT:
+            written.setdefault(round_id, []).append(index)
+    for round_id, indexes in written.items():
+        await session.execute(
+            delete(CheckinAnswer).where(
+                CheckinAnswer.round_id == round_id,
+                CheckinAnswer.person_id == person_id,
+                CheckinAnswer.question.in_(indexes),
+            )
+        )
+    return list(
+        await session.scalars(
+            select(CheckinParticipant.round_id)
+            .join(CheckinRound, CheckinRound.id == CheckinParticipant.round_id)
+            .where(
+                CheckinParticipant.person_id == person_id,
+                CheckinRound.status == RoundStatus.CLOSED,
+            )
+            .order_by(CheckinParticipant.round_id)
+        )
+    )

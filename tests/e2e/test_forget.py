@@ -4,9 +4,11 @@ whole schema is scanned, so a table added later is covered too), and the figures
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -122,6 +124,17 @@ async def everything_left(session: AsyncSession) -> list[str]:
     return found
 
 
+def checkpoint(database_url: str) -> Path:
+    """The SQLite file with its write-ahead log folded in."""
+    path = Path(database_url.split(":///", 1)[1])
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+    return path
+
+
 async def figures(session: AsyncSession) -> dict[str, Any]:
     """What the backbone's reports count, which must not change when someone leaves."""
     round_id = await session.scalar(select(CheckinRound.id))
@@ -145,7 +158,7 @@ async def figures(session: AsyncSession) -> dict[str, Any]:
 
 
 async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figures_stay(
-    staff, resident, bot: BotProcess, client, sessions
+    staff, resident, bot: BotProcess, client, sessions, database_url: str
 ) -> None:
     reza = await staff()
     neda = await resident("ندا")
@@ -235,6 +248,8 @@ async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figu
         before = await figures(session)
         assert await everything_left(session)  # the scan sees her before she leaves
 
+    if database_url.startswith("sqlite"):
+        checkpoint(database_url)  # what she gave is in the file itself, as after any checkpoint
     await parvaneh.send("/forget")
     reply = await parvaneh.press("🗑 بله، اطلاعاتم را پاک کن")
     assert "اطلاعات شخصی شما پاک شد" in reply.text
@@ -250,3 +265,9 @@ async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figu
         chat_summary, ensure_ascii=False
     )  # composed again without her, not emptied
     assert Counter(before["announcement reach"]) == Counter({"sent": 3})
+
+    if database_url.startswith("sqlite"):  # nor do the file's free pages, which a backup copies
+        await bot.stop()
+        stored = checkpoint(database_url).read_bytes()
+        for text in (NAME, USERNAME, CHECKIN_TEXT, SURVEY_TEXT, DENIED_TEXT, AREA, TAG):
+            assert text.encode() not in stored, text
