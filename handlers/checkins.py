@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 
 from aiogram import F, Router
@@ -329,6 +330,29 @@ def listed(names: list[str], language: str) -> str:
     return escape(fmt.listing(names, language))
 
 
+def member_labels(summary: RoundSummary, language: str) -> dict[int, str]:
+    """Each member's name, told apart from others of the same name by their @username (when
+    theirs alone) or else by their place among them: «Ali (@ali_t)», «Ali (2)»."""
+    bases = {
+        person_id: member.name or _("(deleted)") for person_id, member in summary.members.items()
+    }
+    namesakes: dict[str, list[int]] = {}
+    for person_id in sorted(bases):
+        namesakes.setdefault(bases[person_id], []).append(person_id)
+    labels = {}
+    for base, ids in namesakes.items():
+        usernames = Counter(summary.members[person_id].username for person_id in ids)
+        for place, person_id in enumerate(ids, 1):
+            username = summary.members[person_id].username
+            if len(ids) == 1:
+                labels[person_id] = base
+            elif username and usernames[username] == 1:
+                labels[person_id] = f"{base} (@{username})"
+            else:
+                labels[person_id] = f"{base} ({fmt.number(place, language)})"
+    return labels
+
+
 def summary_text(summary: RoundSummary, language: str) -> str:
     tz = Schedule.from_json(summary.checkin.schedule).tz
     responded, total = summary.tally
@@ -349,18 +373,21 @@ def summary_text(summary: RoundSummary, language: str) -> str:
             else ""
         ),
     ]
-    if silent := summary.names(Participation.MISSED):
-        lines.append(_("Not answered: {names}").format(names=listed(silent, language)))
-    if nothing := summary.names(Participation.NO_UPDATE):
-        lines.append(_("No update: {names}").format(names=listed(nothing, language)))
+    who = member_labels(summary, language)
+    if silent := summary.people(Participation.MISSED):
+        names = listed([who[person_id] for person_id in silent], language)
+        lines.append(_("Not answered: {names}").format(names=names))
+    if nothing := summary.people(Participation.NO_UPDATE):
+        names = listed([who[person_id] for person_id in nothing], language)
+        lines.append(_("No update: {names}").format(names=names))
     for question, answers in zip(
         checkins.questions_of(summary.round), summary.answers, strict=True
     ):
         if answers:
             lines.append("\n<b>" + escape(pick(question.text, language)) + "</b>")
             lines += [
-                f"• {escape(name)}: {escape(shown(question, value, language))}"
-                for name, value in answers
+                f"• {escape(who.get(person_id, '—'))}: {escape(shown(question, value, language))}"
+                for person_id, value in answers
             ]
     return "\n".join(lines)
 

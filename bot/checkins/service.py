@@ -330,12 +330,21 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
 
 
 @dataclass(frozen=True)
+class Member:
+    name: str | None  # None once they have used /forget
+    username: str | None
+
+
+@dataclass(frozen=True)
 class RoundSummary:
+    """A closed round, keyed by person: two members may share a name, or take one's."""
+
     round: CheckinRound
     checkin: Checkin
     group: Group
-    statuses: dict[str, str]  # display name → participation
-    answers: list[list[tuple[str, str]]]  # per question: (display name, answer)
+    members: dict[int, Member]  # person id → who
+    statuses: dict[int, str]  # person id → participation
+    answers: list[list[tuple[int, str]]]  # per question: (person id, answer)
     previous_rate: float | None
 
     @property
@@ -347,8 +356,8 @@ class RoundSummary:
         responded, expected = self.tally
         return responded / expected if expected else 0.0
 
-    def names(self, status: Participation) -> list[str]:
-        return [name for name, held in self.statuses.items() if held == status]
+    def people(self, status: Participation) -> list[int]:
+        return [person_id for person_id, held in self.statuses.items() if held == status]
 
 
 def tally(statuses: Counter[str]) -> tuple[int, int]:
@@ -400,24 +409,24 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
     group = await session.get(Group, checkin.group_id)
     assert group is not None
     people = await session.execute(
-        select(Person.id, Person.display_name, CheckinParticipant.status)
+        select(Person.id, Person.display_name, Person.username, CheckinParticipant.status)
         .join(CheckinParticipant, CheckinParticipant.person_id == Person.id)
         .where(CheckinParticipant.round_id == round_.id)
         .order_by(Person.id)
     )
-    names: dict[int, str] = {}
-    statuses: dict[str, str] = {}
-    for person_id, name, status in people:
-        names[person_id] = name or "—"
-        statuses[names[person_id]] = status
-    answers: list[list[tuple[str, str]]] = [[] for _ in round_.questions]
+    members: dict[int, Member] = {}
+    statuses: dict[int, str] = {}
+    for person_id, name, username, status in people:
+        members[person_id] = Member(name, username)
+        statuses[person_id] = status
+    answers: list[list[tuple[int, str]]] = [[] for _ in round_.questions]
     for answer in await session.scalars(
         select(CheckinAnswer)
         .where(CheckinAnswer.round_id == round_.id)
         .order_by(CheckinAnswer.question, CheckinAnswer.person_id)
     ):
         if answer.question < len(answers):
-            answers[answer.question].append((names.get(answer.person_id, "—"), answer.value))
+            answers[answer.question].append((answer.person_id, answer.value))
     previous = await session.scalar(
         select(CheckinRound.id)
         .where(CheckinRound.checkin_id == checkin.id, CheckinRound.due_at < round_.due_at)
@@ -428,6 +437,7 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
         round_,
         checkin,
         group,
+        members,
         statuses,
         answers,
         await participation_rate(session, previous) if previous else None,
