@@ -53,8 +53,9 @@ async def forget(message: Message) -> None:
     builder.button(text=_("Cancel"), callback_data=ForgetChoice(confirm=False))
     await message.answer(
         _(
-            "This deletes your name, Telegram id, language, groups and roles. What you answered"
-            " stays only as anonymous figures. This cannot be undone.\n\nDelete your data?"
+            "This deletes your name, Telegram id and username, language, groups, roles and"
+            " everything you wrote. The numbers and choices you gave stay only as anonymous"
+            " figures. This cannot be undone.\n\nDelete your data?"
         ),
         reply_markup=builder.as_markup(),
     )
