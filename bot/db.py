@@ -81,6 +81,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # No waiting inside SQLite: it would stop the event loop (see bot/sqlite.py, which waits).
     cursor.execute("PRAGMA busy_timeout=0")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted text is overwritten, not left in free pages that a copy of the file carries
+    # (/forget). Some builds do this by default, not all.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

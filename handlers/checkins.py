@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 
 from aiogram import F, Router
@@ -300,7 +301,7 @@ class CheckinClock:
         )
 
     async def _summaries(self, session: AsyncSession, summary: RoundSummary) -> list[Outgoing]:
-        content = Content(text=in_each_language(lambda language: summary_text(summary, language)))
+        content = summary_content(summary)
         targets = checkins.summary_targets(summary.checkin, summary.group)
         rows = []
         batch = f"checkin:{summary.round.id}:summary"
@@ -323,8 +324,45 @@ class CheckinClock:
         return rows
 
 
+def summary_content(summary: RoundSummary) -> Content:
+    return Content(text=in_each_language(lambda language: summary_text(summary, language)))
+
+
+async def compose_summaries_again(session: AsyncSession, round_ids: list[int]) -> None:
+    """The stored summaries of these rounds, composed again from the database: after /forget
+    they then neither name nor quote the person (a summary is derived, so this is exact)."""
+    for round_id in round_ids:
+        round_ = await session.get(CheckinRound, round_id)
+        if round_ is not None:
+            summary = await checkins.summarize(session, round_)
+            await outbox.recompose(session, f"checkin:{round_id}:summary", summary_content(summary))
+
+
 def listed(names: list[str], language: str) -> str:
     return escape(fmt.listing(names, language))
+
+
+def member_labels(summary: RoundSummary, language: str) -> dict[int, str]:
+    """Each member's name, told apart from others of the same name by their @username (when
+    theirs alone) or else by their place among them: «Ali (@ali_t)», «Ali (2)»."""
+    bases = {
+        person_id: member.name or _("(deleted)") for person_id, member in summary.members.items()
+    }
+    namesakes: dict[str, list[int]] = {}
+    for person_id in sorted(bases):
+        namesakes.setdefault(bases[person_id], []).append(person_id)
+    labels = {}
+    for base, ids in namesakes.items():
+        usernames = Counter(summary.members[person_id].username for person_id in ids)
+        for place, person_id in enumerate(ids, 1):
+            username = summary.members[person_id].username
+            if len(ids) == 1:
+                labels[person_id] = base
+            elif username and usernames[username] == 1:
+                labels[person_id] = f"{base} (@{username})"
+            else:
+                labels[person_id] = f"{base} ({fmt.number(place, language)})"
+    return labels
 
 
 def summary_text(summary: RoundSummary, language: str) -> str:
@@ -347,18 +385,21 @@ def summary_text(summary: RoundSummary, language: str) -> str:
             else ""
         ),
     ]
-    if silent := summary.names(Participation.MISSED):
-        lines.append(_("Not answered: {names}").format(names=listed(silent, language)))
-    if nothing := summary.names(Participation.NO_UPDATE):
-        lines.append(_("No update: {names}").format(names=listed(nothing, language)))
+    who = member_labels(summary, language)
+    if silent := summary.people(Participation.MISSED):
+        names = listed([who[person_id] for person_id in silent], language)
+        lines.append(_("Not answered: {names}").format(names=names))
+    if nothing := summary.people(Participation.NO_UPDATE):
+        names = listed([who[person_id] for person_id in nothing], language)
+        lines.append(_("No update: {names}").format(names=names))
     for question, answers in zip(
         checkins.questions_of(summary.round), summary.answers, strict=True
     ):
         if answers:
             lines.append("\n<b>" + escape(pick(question.text, language)) + "</b>")
             lines += [
-                f"• {escape(name)}: {escape(shown(question, value, language))}"
-                for name, value in answers
+                f"• {escape(who.get(person_id, '—'))}: {escape(shown(question, value, language))}"
+                for person_id, value in answers
             ]
     return "\n".join(lines)
 

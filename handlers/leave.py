@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.people import service as people
 from bot.people.models import Person
 from bot.telegram.filters import PrivateChat
+from handlers.checkins import compose_summaries_again
 
 router = Router(name="leave")
 router.message.filter(PrivateChat())
@@ -52,8 +53,9 @@ async def forget(message: Message) -> None:
     builder.button(text=_("Cancel"), callback_data=ForgetChoice(confirm=False))
     await message.answer(
         _(
-            "This deletes your name, Telegram id, language, groups and roles. What you answered"
-            " stays only as anonymous figures. This cannot be undone.\n\nDelete your data?"
+            "This deletes your name, Telegram id and username, language, groups, roles and"
+            " everything you wrote. The numbers and choices you gave stay only as anonymous"
+            " figures. This cannot be undone.\n\nDelete your data?"
         ),
         reply_markup=builder.as_markup(),
     )
@@ -72,8 +74,8 @@ async def forget_chosen(
     if not callback_data.confirm:
         await message.edit_text(_("Nothing was deleted."))
         return
-    await people.forget(session, person)
-    await state.clear()
+    await state.clear()  # first: people.forget then deletes the conversation's row
+    await compose_summaries_again(session, await people.forget(session, person))
     await message.edit_text(
         _(
             "Your personal data has been deleted. Goodbye! If you send /start again,"

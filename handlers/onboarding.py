@@ -58,9 +58,16 @@ def privacy_text() -> str:
         " to and the answers you give.\n"
         "The backbone staff of the initiative see them to plan and report on the"
         " neighbourhood's work; reports show totals, not your name.\n"
-        "Anonymous surveys store your answers without your name; only what lets you continue"
-        " is kept while you answer, and it is deleted when the survey closes.\n"
-        "/stop stops every message except replies to you; /forget deletes your personal data."
+        "<b>Anonymous surveys</b> store your answers without your name or any time, and add"
+        " them to the results only mixed with at least four other people's, so no order or"
+        " timing points to you. Staff see totals only where at least five answers stand behind"
+        " them, and written answers in alphabetical order. Who took part is forgotten when the"
+        " survey closes.\n"
+        "/stop stops every message except replies to you.\n"
+        "/forget deletes your name, Telegram id and username, your groups and area, and"
+        " everything you wrote. Only anonymous figures stay: that you took part, the numbers"
+        " and choices you gave, your replies to meeting invitations, indicator values, and how"
+        " many messages reached you."
     )
 
 

@@ -336,12 +336,21 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
 
 
 @dataclass(frozen=True)
+class Member:
+    name: str | None  # None once they have used /forget
+    username: str | None
+
+
+@dataclass(frozen=True)
 class RoundSummary:
+    """A closed round, keyed by person: two members may share a name, or take one's."""
+
     round: CheckinRound
     checkin: Checkin
     group: Group
-    statuses: dict[str, str]  # display name → participation
-    answers: list[list[tuple[str, str]]]  # per question: (display name, answer)
+    members: dict[int, Member]  # person id → who
+    statuses: dict[int, str]  # person id → participation
+    answers: list[list[tuple[int, str]]]  # per question: (person id, answer)
     previous_rate: float | None
 
     @property
@@ -353,8 +362,8 @@ class RoundSummary:
         responded, expected = self.tally
         return responded / expected if expected else 0.0
 
-    def names(self, status: Participation) -> list[str]:
-        return [name for name, held in self.statuses.items() if held == status]
+    def people(self, status: Participation) -> list[int]:
+        return [person_id for person_id, held in self.statuses.items() if held == status]
 
 
 def tally(statuses: Counter[str]) -> tuple[int, int]:
@@ -406,24 +415,24 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
     group = await session.get(Group, checkin.group_id)
     assert group is not None
     people = await session.execute(
-        select(Person.id, Person.display_name, CheckinParticipant.status)
+        select(Person.id, Person.display_name, Person.username, CheckinParticipant.status)
         .join(CheckinParticipant, CheckinParticipant.person_id == Person.id)
         .where(CheckinParticipant.round_id == round_.id)
         .order_by(Person.id)
     )
-    names: dict[int, str] = {}
-    statuses: dict[str, str] = {}
-    for person_id, name, status in people:
-        names[person_id] = name or "—"
-        statuses[names[person_id]] = status
-    answers: list[list[tuple[str, str]]] = [[] for _ in round_.questions]
+    members: dict[int, Member] = {}
+    statuses: dict[int, str] = {}
+    for person_id, name, username, status in people:
+        members[person_id] = Member(name, username)
+        statuses[person_id] = status
+    answers: list[list[tuple[int, str]]] = [[] for _ in round_.questions]
     for answer in await session.scalars(
         select(CheckinAnswer)
         .where(CheckinAnswer.round_id == round_.id)
         .order_by(CheckinAnswer.question, CheckinAnswer.person_id)
     ):
         if answer.question < len(answers):
-            answers[answer.question].append((names.get(answer.person_id, "—"), answer.value))
+            answers[answer.question].append((answer.person_id, answer.value))
     previous = await session.scalar(
         select(CheckinRound.id)
         .where(CheckinRound.checkin_id == checkin.id, CheckinRound.due_at < round_.due_at)
@@ -434,6 +443,7 @@ async def summarize(session: AsyncSession, round_: CheckinRound) -> RoundSummary
         round_,
         checkin,
         group,
+        members,
         statuses,
         answers,
         await participation_rate(session, previous) if previous else None,
@@ -612,3 +622,36 @@ async def rounds_of(session: AsyncSession, person_id: int, limit: int = 5) -> li
         }
         mine.append(MyRound(round_, group, questions_of(round_), status, answers))
     return mine
+
+
+async def forget(session: AsyncSession, person_id: int) -> list[int]:
+    """/forget: written answers go (they may say who wrote them); numbers and choices stay as
+    figures, and so does taking part. Returns the closed rounds the person took part in, whose
+    stored summaries named them."""
+    written: dict[int, list[int]] = {}
+    for round_id, index, questions in await session.execute(
+        select(CheckinAnswer.round_id, CheckinAnswer.question, CheckinRound.questions)
+        .join(CheckinRound, CheckinRound.id == CheckinAnswer.round_id)
+        .where(CheckinAnswer.person_id == person_id)
+    ):
+        if index >= len(questions) or Question.from_json(questions[index]).kind is Kind.TEXT:
+            written.setdefault(round_id, []).append(index)
+    for round_id, indexes in written.items():
+        await session.execute(
+            delete(CheckinAnswer).where(
+                CheckinAnswer.round_id == round_id,
+                CheckinAnswer.person_id == person_id,
+                CheckinAnswer.question.in_(indexes),
+            )
+        )
+    return list(
+        await session.scalars(
+            select(CheckinParticipant.round_id)
+            .join(CheckinRound, CheckinRound.id == CheckinParticipant.round_id)
+            .where(
+                CheckinParticipant.person_id == person_id,
+                CheckinRound.status == RoundStatus.CLOSED,
+            )
+            .order_by(CheckinParticipant.round_id)
+        )
+    )

@@ -40,7 +40,8 @@ class Delivery(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)
     # What the row belongs to, for progress and reports, e.g. "announcement:12".
     batch: Mapped[str | None] = mapped_column(String(64), index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # NULL once the person it went to has used /forget (the row stays, for reach figures).
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # None: the person's language at send time; "fa", "en", or "both" (for group chats).
     language: Mapped[str | None] = mapped_column(String(4))

@@ -100,7 +100,8 @@ async def claim(
                 Person.language,
                 Person.opted_out_at.is_not(None)
                 | Person.unreachable_at.is_not(None)
-                | (Person.id.is_not(None) & Person.telegram_id.is_(None)),
+                | (Person.id.is_not(None) & Person.telegram_id.is_(None))
+                | Delivery.chat_id.is_(None),
             )
             .outerjoin(Person, Person.id == Delivery.person_id)
             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
@@ -245,3 +246,34 @@ async def cancel(session: AsyncSession, batch: str) -> int:
         .values(status=DeliveryStatus.SKIPPED, finished_at=clock.now(), last_error="cancelled")
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def forget_recipient(session: AsyncSession, person_id: int, telegram_id: int | None) -> None:
+    """/forget: the person's rows keep their status and batch (reach figures) and lose the
+    chat, the text and the errors; those not yet sent are not sent."""
+    mine = Delivery.person_id == person_id
+    if telegram_id is not None:
+        mine |= Delivery.chat_id == telegram_id
+    ids = list(await session.scalars(select(Delivery.id).where(mine)))
+    if not ids:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(chat_id=None, content={}, last_error=None, message_id=None, poll_id=None)
+    )
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, finished_at=clock.now(), last_error="forgotten")
+    )
+
+
+async def recompose(session: AsyncSession, batch: str, content: Content) -> None:
+    """The batch's stored text replaced by a fresh composition (rows of forgotten chats stay
+    empty)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.batch == batch, Delivery.chat_id.is_not(None))
+        .values(content=content.to_json())
+    )

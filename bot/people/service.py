@@ -8,12 +8,15 @@ from enum import StrEnum
 from sqlalchemy import bindparam, delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, clock
-from bot.audit.models import AuditEntry
+from bot import audit, clock, conversations
+from bot.announcements.models import Announcement
+from bot.checkins import service as checkins
+from bot.delivery import outbox
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.normalize import normalize_text
 from bot.people.models import GRANTED_ROLES, Person, PersonRole, PersonTag, Role
 from bot.polls.models import PollVote
+from bot.surveys import service as surveys
 
 _ROLE_OF_GROUP_KIND = {
     GroupKind.WORKING_GROUP: Role.MEMBER,
@@ -138,19 +141,29 @@ def opt_in(person: Person) -> None:
     mark_reachable(person)
 
 
-async def forget(session: AsyncSession, person: Person) -> None:
-    """Delete what identifies the person; their row stays, anonymous, under what they answered."""
+async def forget(session: AsyncSession, person: Person) -> list[int]:
+    """Delete what identifies the person and what they typed; their row stays, anonymous, under
+    the figures they gave (participation, numbers, choices, RSVPs, indicator values, reach).
+    Returns the closed check-in rounds they took part in: the caller composes the summaries
+    stored for those again, as the database now stands."""
+    telegram_id = person.telegram_id
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
-    mentions = await session.scalars(
-        select(AuditEntry).where(AuditEntry.target == f"person:{person.id}")
-    )
-    for entry in mentions:
-        entry.details = {key: value for key, value in entry.details.items() if key != "telegram_id"}
-    if person.telegram_id is not None:  # votes stay counted, under the anonymous row
+    await audit.forget(session, person.id)
+    await outbox.forget_recipient(session, person.id, telegram_id)
+    await surveys.forget(session, person.id)
+    rounds = await checkins.forget(session, person.id)
+    if telegram_id is not None:
+        await conversations.forget(session, telegram_id)
+        # votes stay counted, under the anonymous row
         await session.execute(
             update(PollVote)
-            .where(PollVote.voter_telegram_id == person.telegram_id)
+            .where(PollVote.voter_telegram_id == telegram_id)
             .values(voter_telegram_id=-person.id, person_id=person.id)
+        )
+        await session.execute(
+            update(Announcement)
+            .where(Announcement.progress_chat_id == telegram_id)
+            .values(progress_chat_id=None, progress_message_id=None)
         )
     await loaded(session, person, "role_grants", "tag_links")
     person.role_grants.clear()
@@ -162,6 +175,7 @@ async def forget(session: AsyncSession, person: Person) -> None:
     person.language = None
     person.forgotten_at = clock.now()
     await session.flush()
+    return rounds
 
 
 async def roles_of(session: AsyncSession, person: Person) -> frozenset[Role]:

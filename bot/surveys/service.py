@@ -827,3 +827,39 @@ def _tally(question: Question, values: Iterable[Value]) -> QuestionResult:
     elif question.options:
         counts = Counter({c.name: counts.get(c.name, 0) for c in question.options})
     return QuestionResult(question, answered, dict(counts), numbers, texts)
+
+
+async def forget(session: AsyncSession, person_id: int) -> None:
+    """/forget: the person's named responses are cut from them (so several cannot be joined
+    into a profile) and lose their times, as anonymous ones have none; written answers go,
+    choices and numbers stay. That they took part stays counted, linked to no response."""
+    await session.execute(
+        update(SurveyParticipant)
+        .where(SurveyParticipant.person_id == person_id)
+        .values(response_id=None)
+    )
+    responses = []
+    for response_id, form in await session.execute(
+        select(SurveyResponse.id, Survey.form)
+        .join(Survey, Survey.id == SurveyResponse.survey_id)
+        .where(SurveyResponse.person_id == person_id)
+    ):
+        responses.append(response_id)
+        written = [q.name for q in Form.from_json(form).questions if q.kind is Kind.TEXT]
+        if written:
+            await session.execute(
+                delete(SurveyAnswer).where(
+                    SurveyAnswer.response_id == response_id, SurveyAnswer.question.in_(written)
+                )
+            )
+    if responses:
+        await session.execute(
+            update(SurveyAnswer)
+            .where(SurveyAnswer.response_id.in_(responses))
+            .values(answered_at=None)
+        )
+        await session.execute(
+            update(SurveyResponse)
+            .where(SurveyResponse.id.in_(responses))
+            .values(person_id=None, started_at=None, finished_at=None)
+        )

@@ -1,7 +1,7 @@
 """anonymous surveys: random response ids, mixed responses, a minimum per survey
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01 22:00:00
 
 survey_response.id becomes a random 64-bit number with no sequence behind it (on SQLite it
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ from bot.checkins.models import CheckinAnswer, CheckinRound, RoundStatus
 from bot.checkins.questions import Kind, Question
 from bot.db import transaction
 from bot.i18n.format import TEHRAN
+from tests.e2e.conftest import onboard
 from tests.e2e.harness import BotProcess, Person, plain
 from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
 
@@ -252,3 +253,53 @@ async def test_the_week_that_crosses_the_persian_new_year(
             for round_ in await session.scalars(select(CheckinRound).order_by(CheckinRound.due_at))
         ]
     assert days == ["1405/12/27", "1406/01/12"]
+
+
+async def summary_of(reza: Person) -> str:
+    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
+    return next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+
+
+async def test_two_members_with_one_name_are_two_people_in_the_summary(
+    staff, person, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    ali = await onboard(
+        await Person(bot.client, 7001, "علی", username="ali_tehrani").join_telegram()
+    )
+    other_ali = await onboard(await person("علی"))
+    due = await group_with_checkin(sessions, [ali, other_ali])
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(ali, "پرسش ۱ از ۳"))
+    for answer in ("دیوارنگاری مدرسه", "رنگ خریدن", "نه"):
+        await ali.send(answer)
+
+    machine.travel_to(after_closing(due))
+    summary = await summary_of(reza)
+    assert "۱ از ۲" in summary and "۵۰٪" in summary
+    assert "پاسخ نداده‌اند: علی (۲)" in summary
+    assert "• علی (@ali_tehrani): دیوارنگاری مدرسه" in summary
+    assert summary.count("دیوارنگاری مدرسه") == 1
+
+
+async def test_a_silent_member_who_takes_the_name_of_one_who_answered_stays_not_answered(
+    staff, person, bot: BotProcess, client, sessions
+) -> None:
+    reza = await staff()
+    ali = await onboard(await person("علی"))
+    hamid = await onboard(await person("حمید"))
+    due = await group_with_checkin(sessions, [ali, hamid])
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(ali, "پرسش ۱ از ۳"))
+    for answer in ("دیوارنگاری مدرسه", "رنگ خریدن", "نه"):
+        await ali.send(answer)
+    await client.add_user(hamid.user_id, "علی")  # Hamid renames himself on Telegram
+    await hamid.send("/mycheckins")
+
+    machine.travel_to(after_closing(due))
+    summary = await summary_of(reza)
+    assert "۱ از ۲" in summary
+    assert "پاسخ نداده‌اند: علی (۲)" in summary
+    assert "• علی (۱): دیوارنگاری مدرسه" in summary
