@@ -323,9 +323,7 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
                 .where(SurveyResponse.mixed)
                 .group_by(SurveyResponse.survey_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     nameless: list[int] = []  # anonymous surveys
     shown: list[int] = []  # those with enough mixed responses

@@ -780,9 +780,9 @@ async def results(session: AsyncSession, survey: Survey) -> Results:
     if survey.anonymous:
         counted &= SurveyResponse.mixed
     responses = dict(
-        (await session.execute(select(SurveyResponse.id, SurveyResponse.finished).where(counted)))
-        .tuples()
-        .all()
+        (
+            await session.execute(select(SurveyResponse.id, SurveyResponse.finished).where(counted))
+        ).all()
     )
     if survey.anonymous and len(responses) < _least(survey):
         return Results(survey, form, 0, 0, [], withheld=True)
