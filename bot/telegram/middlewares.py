@@ -1,7 +1,10 @@
-"""Per-update context: throttling, one database session, the person behind the update, locale."""
+"""Per-update context: throttling, retrying while the database is away, one database session,
+each update once, the person behind the update, locale."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,12 +16,15 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import updates
+from bot.db import transaction
 from bot.i18n import language_from_code
 from bot.people import service as people
 from bot.people.models import Role
 from bot.telegram.storage import update_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -120,6 +126,91 @@ class DatabaseMiddleware(BaseMiddleware):
                 return result
             finally:
                 update_session.reset(token)
+
+
+class RetryWhileDatabaseIsAway(BaseMiddleware):
+    """An update that meets a transient database error (the connection lost, the database
+    locked, a serialization failure) is handled again from the start, with a fresh session,
+    after a growing pause: the person hears nothing of it but a slower answer, and updates
+    keep their order (polling handles one at a time and confirms an update only with the next
+    getUpdates, so a crash meanwhile means Telegram sends it again).
+
+    After `within_s` of failing: a webhook answers with an error, and Telegram delivers the
+    update again later. In polling mode the update is parked in the database for the clock to
+    handle again (its offset is then confirmed); if the database cannot even park it, nothing
+    can be handled anyway, and the update is retried in place, still unconfirmed, until the
+    database takes one or the other."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        park: bool,
+        within_s: float = 15.0,
+        first_pause_s: float = 0.05,
+        longest_pause_s: float = 2.0,
+    ) -> None:
+        self.sessions = sessions
+        self.park = park
+        self.within_s = within_s
+        self.first_pause_s = first_pause_s
+        self.longest_pause_s = longest_pause_s
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        pause, waited = self.first_pause_s, 0.0
+        while True:
+            try:
+                # A copy: the inner middlewares and filters fill `data` in with this attempt's
+                # session, person and state.
+                return await handler(event, dict(data))
+            except Exception as error:
+                if not (updates.transient(error) and isinstance(event, Update)):
+                    raise
+                if waited >= self.within_s:
+                    if not self.park or data.get("replaying"):
+                        raise
+                    if await self._parked(event):
+                        return None
+                log.warning(
+                    "Database unavailable for update %s (%s); trying again in %.2f s",
+                    event.update_id,
+                    error,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, self.longest_pause_s)
+
+    async def _parked(self, update: Update) -> bool:
+        try:
+            async with transaction(self.sessions) as session:
+                payload = update.model_dump(mode="json", exclude_unset=True)
+                await updates.park(session, update.update_id, payload)
+        except Exception as error:
+            if not updates.transient(error):
+                raise
+            return False
+        log.error("Update %s parked: the database failed it for a while", update.update_id)
+        return True
+
+
+class OnceMiddleware(BaseMiddleware):
+    """Each update is handled once, though Telegram may deliver it again (a slow or failed
+    webhook answer; a polling bot that stopped before confirming it) and to another replica.
+
+    The update's id is recorded first thing in its own transaction, so an update whose effects
+    roll back is not marked done and its redelivery is handled. CommitBeforeSending commits
+    the transaction before every Telegram call, and with it the record: an update counts as
+    done from the moment it has stored something for good or told anyone anything. Handling it
+    again after that would repeat what people saw (a second "sent", the next question asked
+    of an answer already taken), so a redelivery is skipped even if the first handling then
+    failed half-way; what it did not do is lost as it would be without a redelivery."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update) and not await updates.claim(data["session"], event.update_id):
+            log.info("Update %s was handled before: not again", event.update_id)
+            return None
+        return await handler(event, data)
 
 
 class PersonMiddleware(BaseMiddleware):
