@@ -160,7 +160,14 @@ def build(settings: Settings) -> Hamgam:
     dispatcher["sessions"] = sessions
 
     dispatcher.update.outer_middleware(
-        ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst, i18n, sessions)
+        ThrottleMiddleware(
+            settings.throttle_rate,
+            settings.throttle_burst,
+            i18n,
+            sessions,
+            # Replicas share the conversations' Redis client for the allowances too.
+            redis=getattr(storage, "redis", None),
+        )
     )
     dispatcher.update.outer_middleware(
         RetryWhileDatabaseIsAway(sessions, park=settings.webhook_url is None)

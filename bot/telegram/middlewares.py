@@ -14,6 +14,8 @@ from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, Event
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import updates
@@ -38,26 +40,18 @@ class TokenBucket:
         self.noticed = False
 
 
-class ThrottleMiddleware(BaseMiddleware):
-    """Drops updates from a person who floods the bot, telling them once, politely; everyone
-    else is untouched because each person has their own allowance."""
+class MemoryBuckets:
+    """The allowances of one process, in its memory."""
 
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        i18n: I18n,
-        sessions: async_sessionmaker[AsyncSession],
-        max_people: int = 100_000,
-    ) -> None:
-        self.i18n = i18n
-        self.sessions = sessions
+    def __init__(self, rate: float, burst: int, max_people: int = 100_000) -> None:
         self.rate = rate
         self.burst = burst
         self.max_people = max_people
         self.buckets: dict[int, TokenBucket] = {}
 
-    def allow(self, user_id: int) -> tuple[bool, TokenBucket]:
+    async def take(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, tell): whether the update may go on, and whether to tell the person to
+        slow down (the first refusal since they were last allowed one)."""
         bucket = self.buckets.get(user_id)
         if bucket is None:
             if len(self.buckets) >= self.max_people:
@@ -69,8 +63,9 @@ class ThrottleMiddleware(BaseMiddleware):
         if bucket.level >= 1:
             bucket.level -= 1
             bucket.noticed = False
-            return True, bucket
-        return False, bucket
+            return True, False
+        tell, bucket.noticed = not bucket.noticed, True
+        return False, tell
 
     def _forget_full_buckets(self) -> None:
         now = time.monotonic()
@@ -82,15 +77,83 @@ class ThrottleMiddleware(BaseMiddleware):
         for user_id in idle or list(self.buckets)[: len(self.buckets) // 2]:
             del self.buckets[user_id]
 
+
+# The same token bucket, read and written in one step on the Redis server, on its clock (the
+# replicas' clocks may differ). A bucket left alone refills completely within burst / rate
+# seconds, and is then no different from none: it expires then, so idle people cost nothing.
+_TAKE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local held = redis.call('HMGET', KEYS[1], 'level', 'stamp', 'noticed')
+local level = tonumber(held[1]) or burst
+local stamp = tonumber(held[2]) or now
+local noticed = held[3] == '1'
+level = math.min(burst, level + math.max(0, now - stamp) * rate)
+local allowed, tell = 0, 0
+if level >= 1 then
+  level = level - 1
+  allowed = 1
+  noticed = false
+elseif not noticed then
+  noticed = true
+  tell = 1
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'stamp', tostring(now),
+           'noticed', noticed and '1' or '0')
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return {allowed, tell}
+"""
+
+
+class RedisBuckets:
+    """The allowances shared by every replica, in Redis: a person whose updates the load
+    balancer spreads over N replicas gets one allowance, not N."""
+
+    def __init__(self, redis: Redis, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.script = redis.register_script(_TAKE)
+
+    async def take(self, user_id: int) -> tuple[bool, bool]:
+        try:
+            allowed, tell = await self.script(
+                keys=[f"hamgam:throttle:{user_id}"], args=[self.rate, self.burst]
+            )
+        except RedisError as error:
+            # Flood protection is not worth refusing a resident over: let the update through.
+            log.warning("Throttling skipped, Redis is unavailable: %s", error)
+            return True, False
+        return bool(allowed), bool(tell)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Drops updates from a person who floods the bot, telling them once, politely; everyone
+    else is untouched because each person has their own allowance (in this process's memory,
+    or in Redis when replicas run)."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        i18n: I18n,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis | None = None,
+    ) -> None:
+        self.i18n = i18n
+        self.sessions = sessions
+        self.buckets = (
+            MemoryBuckets(rate, burst) if redis is None else RedisBuckets(redis, rate, burst)
+        )
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None or user.is_bot:
             return await handler(event, data)
-        allowed, bucket = self.allow(user.id)
+        allowed, tell = await self.buckets.take(user.id)
         if allowed:
             return await handler(event, data)
-        if not bucket.noticed:
-            bucket.noticed = True
+        if tell:
             await self._tell_to_slow_down(event, user)
         elif isinstance(event, Update) and event.callback_query:
             await event.callback_query.answer()
