@@ -274,7 +274,9 @@ async def _on_shutdown(hamgam: Hamgam) -> None:
 
 async def run_polling(app: Hamgam) -> None:
     """Long polling. Updates are handled one by one and confirmed only after handling, so a
-    crash mid-update means Telegram sends it again after the restart."""
+    crash mid-update means Telegram sends it again after the restart (and OnceMiddleware skips
+    it if it had got as far as its first commit). A database error is retried or parked
+    (RetryWhileDatabaseIsAway): aiogram would log the update and confirm it anyway."""
     await check_database(app.settings.database_url)
     await app.bot.delete_webhook(drop_pending_updates=False)
     await app.dispatcher.start_polling(
