@@ -13,6 +13,7 @@ from bot.people.models import Person, PersonRole, PersonTag
 from bot.polls.models import PollVote, QuickPoll
 from bot.reports.models import Digest
 from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
+from bot.updates import HandledUpdate, ParkedUpdate
 
 __all__ = [
     "Announcement",
@@ -26,11 +27,13 @@ __all__ = [
     "Delivery",
     "Digest",
     "Group",
+    "HandledUpdate",
     "Indicator",
     "IndicatorValue",
     "Meeting",
     "MeetingInvitee",
     "Membership",
+    "ParkedUpdate",
     "Person",
     "PersonRole",
     "PersonTag",

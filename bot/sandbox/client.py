@@ -265,6 +265,18 @@ class SandboxClient:
             },
         )
 
+    async def redeliver(
+        self, update_id: int, *, wait: bool = True, wait_timeout: float = 10.0
+    ) -> JSON:
+        """Deliver an update the bot already had once more, with the same update_id (as
+        Telegram does after a slow or failed webhook answer, or an unconfirmed poll).
+
+        Returns ``{"update_id", "update_ids", "delivered", "actions"}``.
+        """
+        return await self._post(
+            "redeliver", {"update_id": update_id, "wait": wait, "timeout": wait_timeout}
+        )
+
     # reading what happened
 
     async def messages(self, chat_id: int, sender: str = "all") -> list[JSON]:

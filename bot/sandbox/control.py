@@ -97,6 +97,7 @@ class ControlApi:
         r.add_post("/message", self.message)
         r.add_post("/callback", self.callback)
         r.add_post("/poll_answer", self.poll_answer)
+        r.add_post("/redeliver", self.redeliver)
         r.add_post("/chats", self.create_chat)
         r.add_get("/chats", self.list_chats)
         r.add_get("/chats/{chat_id}", self.get_chat)
@@ -199,6 +200,13 @@ class ControlApi:
         result = await self._settle(updates, body)
         poll = self.state.polls[poll_id].poll
         return json_response({"poll": poll.to_api() if poll else None, **result})
+
+    async def redeliver(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        update = self.state.updates.redeliver(int(body["update_id"]))
+        if update is None:
+            raise ControlError(404, "no update with this update_id was sent to the bot")
+        return json_response(await self._settle([update], body))
 
     async def create_chat(self, request: web.Request) -> web.Response:
         body = await _body(request)

@@ -16,6 +16,7 @@ from typing import Any
 
 # Telegram's default when allowed_updates is unset or empty.
 NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+KEEP_SENT = 10_000  # updates remembered for redelivery
 
 
 @dataclass(eq=False)
@@ -28,6 +29,8 @@ class PendingUpdate:
     handled: asyncio.Event = field(default_factory=asyncio.Event)
     delivered_seq: int | None = None
     handled_seq: int | None = None
+    # A second delivery of an update the bot already had (see UpdateQueue.redeliver).
+    repeated: bool = False
 
 
 class UpdateQueue:
@@ -37,6 +40,7 @@ class UpdateQueue:
         self._action_seq = action_seq
         self._last_update_id = 0
         self.pending: list[PendingUpdate] = []
+        self.sent: dict[int, PendingUpdate] = {}
         self.allowed_updates: list[str] | None = None
         self.poll_generation = 0  # bumps on every getUpdates, to end an older long poll
         self._wake = asyncio.Event()
@@ -55,8 +59,23 @@ class UpdateQueue:
             self._last_update_id, kind, {"update_id": self._last_update_id, kind: obj}
         )
         self.pending.append(update)
+        self.sent[update.update_id] = update
+        if len(self.sent) > KEEP_SENT:
+            del self.sent[next(iter(self.sent))]
         self.notify()
         return update
+
+    def redeliver(self, update_id: int) -> PendingUpdate | None:
+        """Queue an update the bot already had once more, with its own update_id, as Telegram
+        does when a webhook's answer was slow or failed, or when a polling bot stopped before
+        confirming it; None when no such update was sent."""
+        first = self.sent.get(update_id)
+        if first is None:
+            return None
+        again = PendingUpdate(update_id, first.kind, first.payload, repeated=True)
+        self.pending.append(again)
+        self.notify()
+        return again
 
     def batch(self, limit: int) -> list[PendingUpdate]:
         return self.pending[:limit]
@@ -67,7 +86,15 @@ class UpdateQueue:
             keep = self.pending[offset:]
             self._finish([u for u in self.pending if u not in keep])
         else:
-            self._finish([u for u in self.pending if u.update_id < offset])
+            # A repeated update lies below offsets the bot has already sent: only an offset
+            # sent after the bot fetched it confirms it.
+            self._finish(
+                [
+                    u
+                    for u in self.pending
+                    if u.update_id < offset and (not u.repeated or u.delivered_seq is not None)
+                ]
+            )
 
     def mark_delivered(self, updates: list[PendingUpdate]) -> None:
         seq = self._action_seq()
@@ -85,6 +112,7 @@ class UpdateQueue:
     def clear(self) -> None:
         """Back to a fresh bot (update ids keep growing, as a restarted bot expects)."""
         self.drop_pending()
+        self.sent.clear()
         self.allowed_updates = None
 
     def notify(self) -> None:

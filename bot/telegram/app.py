@@ -18,7 +18,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InputFile
+from aiogram.types import InputFile, Update
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -27,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import clock, updates
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, session_factory, transaction
 from bot.delivery.pace import Limits
@@ -39,7 +40,9 @@ from bot.telegram.lengths import FitTelegramLimits
 from bot.telegram.middlewares import (
     DatabaseMiddleware,
     LocaleMiddleware,
+    OnceMiddleware,
     PersonMiddleware,
+    RetryWhileDatabaseIsAway,
     ThrottleMiddleware,
 )
 from bot.telegram.responses import KeepResponseModels
@@ -103,6 +106,30 @@ class Hamgam:
         for job in self.scheduler.get_jobs():
             job.modify(next_run_time=datetime.now(UTC))
 
+    async def look_after_updates(self) -> None:
+        """The clock's part in "every update once": parked updates are handled again, and
+        records of handled updates Telegram can no longer send again are forgotten."""
+        async with transaction(self.sessions) as session:
+            await updates.forget_handled(session)
+        async with self.sessions() as session:
+            parked = await updates.parked(session)
+        for update_id, payload, parked_at in parked:
+            if parked_at < clock.now() - updates.KEEP_PARKED:
+                log.error("Parked update %s given up after a day: %s", update_id, payload)
+            else:
+                update = Update.model_validate(payload, context={"bot": self.bot})
+                try:
+                    result = await self.dispatcher.feed_update(self.bot, update, replaying=True)
+                    if isinstance(result, TelegramMethod):
+                        await self.bot(result)
+                except Exception as error:
+                    if updates.transient(error):
+                        log.warning("Parked update %s still waits for the database", update_id)
+                        return  # in order: the next ones wait too
+                    log.exception("Parked update %s failed again", update_id)
+            async with transaction(self.sessions) as session:
+                await updates.unpark(session, update_id)
+
     async def close(self) -> None:
         await self.bot.session.close()
         await self.sender.bot.session.close()
@@ -134,12 +161,25 @@ def build(settings: Settings) -> Hamgam:
     dispatcher["sessions"] = sessions
 
     dispatcher.update.outer_middleware(
-        ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst, i18n, sessions)
+        ThrottleMiddleware(
+            settings.throttle_rate,
+            settings.throttle_burst,
+            i18n,
+            sessions,
+            # Replicas share the conversations' Redis client for the allowances too.
+            redis=getattr(storage, "redis", None),
+        )
+    )
+    dispatcher.update.outer_middleware(
+        RetryWhileDatabaseIsAway(sessions, park=settings.webhook_url is None)
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware())
     # The conversation state is read and written in the update's own transaction, not in one
     # of its own before it (aiogram's default order).
     dispatcher.update.outer_middleware(dispatcher.fsm)
+    # Inside the person's lock (aiogram's event isolation, in Redis across replicas): a second
+    # delivery of an update waits for the first to finish, then finds it done.
+    dispatcher.update.outer_middleware(OnceMiddleware())
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.update.outer_middleware(RightToLeftReplies(i18n))
@@ -198,7 +238,8 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
         hamgam.lead, IntervalTrigger(seconds=1), id="leadership", max_instances=1, coalesce=True
     )
     # The clock: jobs hold no state of their own; each reads what is due from the database.
-    for job_id, job, every_s in periodic_jobs(hamgam):
+    jobs = [*periodic_jobs(hamgam), ("updates", hamgam.look_after_updates, 5.0)]
+    for job_id, job, every_s in jobs:
         hamgam.scheduler.add_job(
             hamgam.guarded(job),
             IntervalTrigger(seconds=every_s),
@@ -235,7 +276,9 @@ async def _on_shutdown(hamgam: Hamgam) -> None:
 
 async def run_polling(app: Hamgam) -> None:
     """Long polling. Updates are handled one by one and confirmed only after handling, so a
-    crash mid-update means Telegram sends it again after the restart."""
+    crash mid-update means Telegram sends it again after the restart (and OnceMiddleware skips
+    it if it had got as far as its first commit). A database error is retried or parked
+    (RetryWhileDatabaseIsAway): aiogram would log the update and confirm it anyway."""
     await check_database(app.settings.database_url)
     await app.bot.delete_webhook(drop_pending_updates=False)
     await app.dispatcher.start_polling(

@@ -1,7 +1,10 @@
-"""Per-update context: throttling, one database session, the person behind the update, locale."""
+"""Per-update context: throttling, retrying while the database is away, one database session,
+each update once, the person behind the update, locale."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,14 +14,19 @@ from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, Event
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import updates
+from bot.db import transaction
 from bot.i18n import language_from_code
 from bot.people import service as people
 from bot.people.models import Role
 from bot.telegram.storage import update_session
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger(__name__)
 
 
 class TokenBucket:
@@ -32,26 +40,18 @@ class TokenBucket:
         self.noticed = False
 
 
-class ThrottleMiddleware(BaseMiddleware):
-    """Drops updates from a person who floods the bot, telling them once, politely; everyone
-    else is untouched because each person has their own allowance."""
+class MemoryBuckets:
+    """The allowances of one process, in its memory."""
 
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        i18n: I18n,
-        sessions: async_sessionmaker[AsyncSession],
-        max_people: int = 100_000,
-    ) -> None:
-        self.i18n = i18n
-        self.sessions = sessions
+    def __init__(self, rate: float, burst: int, max_people: int = 100_000) -> None:
         self.rate = rate
         self.burst = burst
         self.max_people = max_people
         self.buckets: dict[int, TokenBucket] = {}
 
-    def allow(self, user_id: int) -> tuple[bool, TokenBucket]:
+    async def take(self, user_id: int) -> tuple[bool, bool]:
+        """(allowed, tell): whether the update may go on, and whether to tell the person to
+        slow down (the first refusal since they were last allowed one)."""
         bucket = self.buckets.get(user_id)
         if bucket is None:
             if len(self.buckets) >= self.max_people:
@@ -63,8 +63,9 @@ class ThrottleMiddleware(BaseMiddleware):
         if bucket.level >= 1:
             bucket.level -= 1
             bucket.noticed = False
-            return True, bucket
-        return False, bucket
+            return True, False
+        tell, bucket.noticed = not bucket.noticed, True
+        return False, tell
 
     def _forget_full_buckets(self) -> None:
         now = time.monotonic()
@@ -76,15 +77,83 @@ class ThrottleMiddleware(BaseMiddleware):
         for user_id in idle or list(self.buckets)[: len(self.buckets) // 2]:
             del self.buckets[user_id]
 
+
+# The same token bucket, read and written in one step on the Redis server, on its clock (the
+# replicas' clocks may differ). A bucket left alone refills completely within burst / rate
+# seconds, and is then no different from none: it expires then, so idle people cost nothing.
+_TAKE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local held = redis.call('HMGET', KEYS[1], 'level', 'stamp', 'noticed')
+local level = tonumber(held[1]) or burst
+local stamp = tonumber(held[2]) or now
+local noticed = held[3] == '1'
+level = math.min(burst, level + math.max(0, now - stamp) * rate)
+local allowed, tell = 0, 0
+if level >= 1 then
+  level = level - 1
+  allowed = 1
+  noticed = false
+elseif not noticed then
+  noticed = true
+  tell = 1
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'stamp', tostring(now),
+           'noticed', noticed and '1' or '0')
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return {allowed, tell}
+"""
+
+
+class RedisBuckets:
+    """The allowances shared by every replica, in Redis: a person whose updates the load
+    balancer spreads over N replicas gets one allowance, not N."""
+
+    def __init__(self, redis: Redis, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.script = redis.register_script(_TAKE)
+
+    async def take(self, user_id: int) -> tuple[bool, bool]:
+        try:
+            allowed, tell = await self.script(
+                keys=[f"hamgam:throttle:{user_id}"], args=[self.rate, self.burst]
+            )
+        except RedisError as error:
+            # Flood protection is not worth refusing a resident over: let the update through.
+            log.warning("Throttling skipped, Redis is unavailable: %s", error)
+            return True, False
+        return bool(allowed), bool(tell)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Drops updates from a person who floods the bot, telling them once, politely; everyone
+    else is untouched because each person has their own allowance (in this process's memory,
+    or in Redis when replicas run)."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        i18n: I18n,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis | None = None,
+    ) -> None:
+        self.i18n = i18n
+        self.sessions = sessions
+        self.buckets = (
+            MemoryBuckets(rate, burst) if redis is None else RedisBuckets(redis, rate, burst)
+        )
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None or user.is_bot:
             return await handler(event, data)
-        allowed, bucket = self.allow(user.id)
+        allowed, tell = await self.buckets.take(user.id)
         if allowed:
             return await handler(event, data)
-        if not bucket.noticed:
-            bucket.noticed = True
+        if tell:
             await self._tell_to_slow_down(event, user)
         elif isinstance(event, Update) and event.callback_query:
             await event.callback_query.answer()
@@ -120,6 +189,91 @@ class DatabaseMiddleware(BaseMiddleware):
                 return result
             finally:
                 update_session.reset(token)
+
+
+class RetryWhileDatabaseIsAway(BaseMiddleware):
+    """An update that meets a transient database error (the connection lost, the database
+    locked, a serialization failure) is handled again from the start, with a fresh session,
+    after a growing pause: the person hears nothing of it but a slower answer, and updates
+    keep their order (polling handles one at a time and confirms an update only with the next
+    getUpdates, so a crash meanwhile means Telegram sends it again).
+
+    After `within_s` of failing: a webhook answers with an error, and Telegram delivers the
+    update again later. In polling mode the update is parked in the database for the clock to
+    handle again (its offset is then confirmed); if the database cannot even park it, nothing
+    can be handled anyway, and the update is retried in place, still unconfirmed, until the
+    database takes one or the other."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        park: bool,
+        within_s: float = 15.0,
+        first_pause_s: float = 0.05,
+        longest_pause_s: float = 2.0,
+    ) -> None:
+        self.sessions = sessions
+        self.park = park
+        self.within_s = within_s
+        self.first_pause_s = first_pause_s
+        self.longest_pause_s = longest_pause_s
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        pause, waited = self.first_pause_s, 0.0
+        while True:
+            try:
+                # A copy: the inner middlewares and filters fill `data` in with this attempt's
+                # session, person and state.
+                return await handler(event, dict(data))
+            except Exception as error:
+                if not (updates.transient(error) and isinstance(event, Update)):
+                    raise
+                if waited >= self.within_s:
+                    if not self.park or data.get("replaying"):
+                        raise
+                    if await self._parked(event):
+                        return None
+                log.warning(
+                    "Database unavailable for update %s (%s); trying again in %.2f s",
+                    event.update_id,
+                    error,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, self.longest_pause_s)
+
+    async def _parked(self, update: Update) -> bool:
+        try:
+            async with transaction(self.sessions) as session:
+                payload = update.model_dump(mode="json", exclude_unset=True)
+                await updates.park(session, update.update_id, payload)
+        except Exception as error:
+            if not updates.transient(error):
+                raise
+            return False
+        log.error("Update %s parked: the database failed it for a while", update.update_id)
+        return True
+
+
+class OnceMiddleware(BaseMiddleware):
+    """Each update is handled once, though Telegram may deliver it again (a slow or failed
+    webhook answer; a polling bot that stopped before confirming it) and to another replica.
+
+    The update's id is recorded first thing in its own transaction, so an update whose effects
+    roll back is not marked done and its redelivery is handled. CommitBeforeSending commits
+    the transaction before every Telegram call, and with it the record: an update counts as
+    done from the moment it has stored something for good or told anyone anything. Handling it
+    again after that would repeat what people saw (a second "sent", the next question asked
+    of an answer already taken), so a redelivery is skipped even if the first handling then
+    failed half-way; what it did not do is lost as it would be without a redelivery."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update) and not await updates.claim(data["session"], event.update_id):
+            log.info("Update %s was handled before: not again", event.update_id)
+            return None
+        return await handler(event, data)
 
 
 class PersonMiddleware(BaseMiddleware):

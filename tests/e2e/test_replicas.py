@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, time, timedelta
 from pathlib import Path
+from time import monotonic
 
 import aiohttp
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import func, select, text
 
 from bot import clock
 from bot.announcements import service as announcements
+from bot.announcements.models import Announcement
 from bot.checkins import service as checkins
 from bot.checkins.models import CheckinRound
 from bot.checkins.schedule import Schedule, Window
@@ -29,13 +31,14 @@ from bot.db import create_engine, session_factory, transaction
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
+from bot.people import service as people
 from bot.people.audience import Audience, AudienceKind
 from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import SurveyAnswer
 from bot.telegram.app import WEBHOOK_PATH
 from tests.conftest import REDIS_URL, TOKEN
 from tests.e2e.crowd import per_chat, seed_residents, wait_until_announced, wait_until_delivered
-from tests.e2e.harness import free_port
+from tests.e2e.harness import free_port, plain
 from tests.e2e.timeline import eventually, survey_open_now
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -340,5 +343,84 @@ async def test_a_round_a_broadcast_and_a_survey_at_city_size(
             stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
         assert stored == 200 * 3
         assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
+    finally:
+        await engine.dispose()
+
+
+async def test_a_flood_through_every_replica_gets_one_allowance(
+    database_url: str, replicas, client
+) -> None:
+    """A person's updates reach the replicas in turn: together they allow what one process
+    allows (THROTTLE_RATE 2 a second, THROTTLE_BURST 8, the defaults), not three times it."""
+    engine = create_engine(database_url)
+    try:
+        [flooder] = await seed_residents(session_factory(engine), client, 1, 900_000)
+        started = monotonic()
+        for n in range(60):
+            await client.send_message(flooder.telegram_id, f"پیام {n}", wait=False)
+        await client.send_message(flooder.telegram_id, "پیام آخر", wait_timeout=60)
+        lasted = monotonic() - started
+        answers = [plain(m) for m in await client.messages(flooder.telegram_id, sender="bot")]
+        notices = [text for text in answers if "خیلی تند می‌فرستید" in text]
+        allowance = 8 + 2 * lasted
+        assert 1 <= len(notices) <= 1 + 2 * lasted  # once a burst
+        assert len(answers) - len(notices) <= allowance + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_an_update_delivered_twice_to_two_replicas_counts_once(
+    database_url: str, replicas, client
+) -> None:
+    """The emulator takes the replicas in turn, so the second delivery of each update goes
+    to another replica than the first: a staff "send" sends once, an answer is stored once."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        reza, *residents = await seed_residents(sessions, client, 6, 910_000)
+        async with transaction(sessions) as session:
+            await people.add_staff(session, reza.telegram_id, None)
+        # Reza speaks Persian (an even seed)
+        await client.send_message(reza.telegram_id, "/announce")
+        await client.send_message(reza.telegram_id, "جلسهٔ محله پنجشنبه است")
+        await client.send_message(reza.telegram_id, "The neighbourhood meets on Thursday")
+        await client.press(reza.telegram_id, reza.telegram_id, "بدون پیوست")
+        await client.press(reza.telegram_id, reza.telegram_id, "همه")
+        pressed = await client.press(reza.telegram_id, reza.telegram_id, "✅ همین حالا بفرست")
+        await client.redeliver(pressed["update_id"])
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Announcement)) == 1
+        assert await wait_until_announced(sessions, 1, within_s=60) == Counter({"sent": 6})
+
+        form = Form(
+            {"fa": "نظرسنجی", "en": "Survey"},
+            tuple(
+                Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟", "en": f"Number {n}?"})
+                for n in range(3)
+            ),
+        )
+        await survey_open_now(sessions, form, days=1)
+        maryam = residents[1]  # Persian too
+
+        async def invited() -> bool:
+            return any(
+                "نظرسنجی" in plain(m)
+                for m in await client.messages(maryam.telegram_id, sender="bot")
+            )
+
+        await eventually(invited, within_s=60)
+        await client.press(maryam.telegram_id, maryam.telegram_id, "▶️ شروع")
+        answered = await client.send_message(maryam.telegram_id, "۱۲")
+        again = await client.redeliver(answered["update_id"])
+        assert [a for a in again["actions"] if a["chat_id"] == maryam.telegram_id] == []
+        async with sessions() as session:
+            rows = (await session.execute(select(SurveyAnswer.question, SurveyAnswer.value))).all()
+        assert [tuple(row) for row in rows] == [("n0", '"12"')]
+        asked = [
+            plain(m)
+            for m in await client.messages(maryam.telegram_id, sender="bot")
+            if "۲ از ۳" in plain(m)
+        ]
+        assert len(asked) == 1
     finally:
         await engine.dispose()

@@ -14,7 +14,13 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import TelegramConflictError
 from aiogram.filters import CommandStart
 from aiogram.methods import SendMessage
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -270,3 +276,51 @@ async def test_raw_webhook_reply_as_json_body(
         assert (await response.json())["result"] is True
     result = await client.send_message(MARYAM, "ping")
     assert [a["message"]["plain_text"] for a in result["actions"]] == ["pong"]
+
+
+def counting_router(seen: list[int]) -> Router:
+    router = Router()
+
+    @router.message()
+    async def count(message: Message, event_update: Update) -> None:
+        seen.append(event_update.update_id)
+
+    return router
+
+
+async def test_an_update_is_delivered_again_with_its_own_update_id_while_polling(
+    bot: Bot, client: SandboxClient, polling: Polling
+) -> None:
+    seen: list[int] = []
+    dp = Dispatcher()
+    dp.include_router(counting_router(seen))
+    async with polling(dp):
+        first = await client.send_message(MARYAM, "once")
+        await client.send_message(MARYAM, "later")
+        again = await client.redeliver(first["update_id"])
+        assert again["delivered"] and again["update_id"] == first["update_id"]
+        await client.send_message(MARYAM, "last")
+    once = first["update_id"]
+    assert seen == [once, once + 1, once, once + 2]
+    with pytest.raises(SandboxError, match="no update with this update_id") as caught:
+        await client.redeliver(999_999)
+    assert caught.value.status == 404
+
+
+async def test_an_update_is_delivered_again_to_a_webhook(
+    bot: Bot, client: SandboxClient, serve: Serve
+) -> None:
+    received: list[tuple[int, str]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        update = await request.json()
+        received.append((update["update_id"], update["message"]["text"]))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    url = await serve(app)
+    await bot.set_webhook(f"{url}/hook")
+    first = await client.send_message(MARYAM, "once")
+    await client.redeliver(first["update_id"])
+    assert received == [(first["update_id"], "once")] * 2

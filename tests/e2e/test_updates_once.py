@@ -1,0 +1,87 @@
+"""Telegram delivers an update again when a webhook answered slowly or failed, and a polling
+bot that stopped before confirming gets it again: every update counts once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.announcements.models import Announcement
+from bot.surveys.form import Form, Kind, Question
+from bot.surveys.models import SurveyAnswer
+from tests.e2e.crowd import per_chat, seed_residents, wait_until_announced
+from tests.e2e.harness import BotProcess, plain
+from tests.e2e.timeline import eventually, survey_open_now
+
+pytestmark = pytest.mark.parametrize("transport", ["polling", "webhook"], indirect=True)
+
+FORM = Form(
+    {"fa": "نظرسنجی محله", "en": "Neighbourhood survey"},
+    tuple(
+        Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟", "en": f"Number {n}?"}, required=True)
+        for n in range(3)
+    ),
+)
+
+
+async def count(sessions, entity) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(entity)) or 0)
+
+
+async def test_a_send_pressed_once_but_delivered_twice_sends_once(
+    staff, bot: BotProcess, client, sessions
+) -> None:
+    reza = await staff()
+    residents = await seed_residents(sessions, client, 5)
+    await reza.send("/announce")
+    await reza.send("جلسهٔ محله پنجشنبه است")
+    await reza.send("The neighbourhood meets on Thursday")
+    await reza.press("بدون پیوست")
+    await reza.press("همه")
+    data, message_id = await reza.button_data("✅ همین حالا بفرست")
+    pressed = await client.callback(reza.user_id, reza.chat_id, message_id, data)
+    again = await client.redeliver(pressed["update_id"])
+    # Nothing said to Reza a second time (meanwhile the outbox sends the news, to him too).
+    replies = [
+        action
+        for action in again["actions"]
+        if action["chat_id"] == reza.chat_id and "پنجشنبه" not in str(action["params"])
+    ]
+    assert replies == []
+    assert await count(sessions, Announcement) == 1
+    assert await wait_until_announced(sessions, 1) == {"sent": 6}
+    received = per_chat(
+        [
+            action
+            for action in await client.sent()
+            if "پنجشنبه" in str(action) or "Thursday" in str(action)
+        ]
+    )
+    assert all(received[resident.telegram_id] == 1 for resident in residents)
+
+
+async def test_a_survey_answer_delivered_twice_is_stored_once(
+    resident, bot: BotProcess, client, sessions
+) -> None:
+    maryam = await resident("مریم")
+    await survey_open_now(sessions, FORM, days=1)
+
+    async def invited() -> bool:
+        return any("نظرسنجی محله" in plain(m) for m in await maryam.inbox())
+
+    await eventually(invited)
+    await maryam.press("▶️ شروع")
+    answered = await client.send_message(maryam.user_id, "۱۲")
+    assert any("۲ از ۳" in plain(a["message"]) for a in answered["actions"] if a.get("message"))
+    again = await client.redeliver(answered["update_id"])
+    assert again["actions"] == []  # no second "next question"
+    async with sessions() as session:
+        stored = dict(
+            (await session.execute(select(SurveyAnswer.question, SurveyAnswer.value))).all()
+        )
+    assert stored == {"n0": '"12"'}
+    asked = [plain(m) for m in await maryam.inbox() if "از ۳" in plain(m)]
+    assert sum("۲ از ۳" in text for text in asked) == 1 and not any("۳ از ۳" in t for t in asked)
+    reply = await maryam.send("۷")  # the person goes on where they were
+    assert "۳ از ۳" in reply.text
