@@ -1,7 +1,7 @@
 """handled and parked updates
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-10 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.db
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
