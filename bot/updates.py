@@ -10,11 +10,11 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, bindparam, delete, select
+from sqlalchemy import JSON, BigInteger, bindparam, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot import clock
 from bot.db import Base, UTCDateTime, upsert
@@ -43,24 +43,37 @@ class ParkedUpdate(Base):
     parked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# Built once: this runs for every update.
-_CLAIM = {
+# Built once: these run for every update.
+_HANDLED = select(HandledUpdate.update_id).where(HandledUpdate.update_id == bindparam("update_id"))
+_RECORD = {
     name: dialect.insert(HandledUpdate)
     .values(update_id=bindparam("update_id"), handled_at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["update_id"])
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
+_TO_RECORD = "hamgam.update_id"
 
 
-async def claim(session: AsyncSession, update_id: int) -> bool:
-    """Records the update as handled in the session's transaction; False when it was handled
-    before. A second delivery of an update still being handled waits for the first one's row
-    on PostgreSQL (and for the person's lock, on every engine), so it sees its outcome."""
-    connection = await session.connection()
-    result = await connection.execute(
-        _CLAIM[connection.dialect.name], {"update_id": update_id, "at": clock.now()}
-    )
-    return bool(result.rowcount)
+async def handled(session: AsyncSession, update_id: int) -> bool:
+    """Whether the update was handled before (a read: it takes no write lock)."""
+    return await session.scalar(_HANDLED, {"update_id": update_id}) is not None
+
+
+def record_when_committed(session: AsyncSession, update_id: int) -> None:
+    """The update is recorded as handled by the session's next commit, in that transaction:
+    only what is committed counts, and an update that stores nothing writes only at its end
+    (on SQLite a write holds the one write lock until the commit)."""
+    session.sync_session.info[_TO_RECORD] = update_id
+
+
+@event.listens_for(Session, "before_commit")
+def _record(session: Session) -> None:
+    update_id = session.info.pop(_TO_RECORD, None)
+    if update_id is not None:
+        connection = session.connection()
+        connection.execute(
+            _RECORD[connection.dialect.name], {"update_id": update_id, "at": clock.now()}
+        )
 
 
 async def forget_handled(session: AsyncSession) -> None:
