@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.people.models import Person, Role
 from bot.people.service import OnboardingStep, onboarding_step
+from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat
 from handlers.menu import menu_keyboard
 from handlers.onboarding import continue_onboarding
@@ -17,10 +18,14 @@ router = Router(name="fallback")
 
 @router.message(PrivateChat())
 async def not_understood(
-    message: Message, person: Person, roles: frozenset[Role], raw_state: str | None
+    message: Message,
+    person: Person,
+    roles: frozenset[Role],
+    raw_state: str | None,
+    hamgam: Hamgam,
 ) -> None:
     if onboarding_step(person) is not OnboardingStep.DONE:
-        await continue_onboarding(message, person, roles)
+        await continue_onboarding(message, person, roles, hamgam)
     elif raw_state is not None:
         if message.text and message.text.startswith("/"):
             await message.answer(

@@ -24,8 +24,10 @@ from bot.i18n import LANGUAGES
 from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.people.service import OnboardingStep, onboarding_step
+from bot.telegram.app import Hamgam
 from bot.telegram.commands import set_staff_commands
 from bot.telegram.filters import PrivateChat
+from handlers.locale import number
 from handlers.menu import MenuAction, menu_keyboard
 
 router = Router(name="onboarding")
@@ -51,7 +53,8 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def privacy_text() -> str:
+def privacy_text(least: int) -> str:
+    """`least`: ANONYMOUS_MIN_RESPONSES, the fewest answers an anonymous survey mixes and shows."""
     return _(
         "🔒 <b>Privacy</b>\n"
         "Hamgam keeps your Telegram name and id, the language you chose, the groups you belong"
@@ -59,16 +62,16 @@ def privacy_text() -> str:
         "The backbone staff of the initiative see them to plan and report on the"
         " neighbourhood's work; reports show totals, not your name.\n"
         "<b>Anonymous surveys</b> store your answers without your name or any time, and add"
-        " them to the results only mixed with at least four other people's, so no order or"
-        " timing points to you. Staff see totals only where at least five answers stand behind"
-        " them, and written answers in alphabetical order. Who took part is forgotten when the"
-        " survey closes.\n"
+        " them to the results only mixed with at least {others} other people's, so no order or"
+        " timing points to you. Staff see totals only where at least {least} answers stand"
+        " behind them, and written answers in alphabetical order. Who took part is forgotten"
+        " when the survey closes.\n"
         "/stop stops every message except replies to you.\n"
         "/forget deletes your name, Telegram id and username, your groups and area, and"
         " everything you wrote. Only anonymous figures stay: that you took part, the numbers"
         " and choices you gave, your replies to meeting invitations, indicator values, and how"
         " many messages reached you."
-    )
+    ).format(others=number(least - 1), least=number(least))
 
 
 async def ask_language(message: Message) -> None:
@@ -81,7 +84,7 @@ async def ask_language(message: Message) -> None:
     )
 
 
-async def ask_consent(message: Message) -> None:
+async def ask_consent(message: Message, least: int) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("✅ I agree"), callback_data=Consent())
     await message.answer(
@@ -91,20 +94,22 @@ async def ask_consent(message: Message) -> None:
             " residents' surveys, progress news and meeting reminders."
         )
         + "\n\n"
-        + privacy_text()
+        + privacy_text(least)
         + "\n\n"
         + _("Press «I agree» to continue."),
         reply_markup=builder.as_markup(),
     )
 
 
-async def continue_onboarding(message: Message, person: Person, roles: frozenset[Role]) -> None:
+async def continue_onboarding(
+    message: Message, person: Person, roles: frozenset[Role], hamgam: Hamgam
+) -> None:
     """Show whatever the person still has to do, or the menu when they are done."""
     step = onboarding_step(person)
     if step is OnboardingStep.LANGUAGE:
         await ask_language(message)
     elif step is OnboardingStep.CONSENT:
-        await ask_consent(message)
+        await ask_consent(message, hamgam.settings.anonymous_min_responses)
     else:
         await message.answer(
             _("Welcome back, {name}! What would you like to do?").format(
@@ -145,6 +150,7 @@ async def start(
     person: Person,
     roles: frozenset[Role],
     state: FSMContext,
+    hamgam: Hamgam,
 ) -> None:
     await state.set_state(None)
     if person.opted_out_at is not None or person.unreachable_at is not None:
@@ -158,7 +164,7 @@ async def start(
         message, session, person, state
     ):
         roles = await people.roles_of(session, person)
-    await continue_onboarding(message, person, roles)
+    await continue_onboarding(message, person, roles, hamgam)
 
 
 @router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)))
@@ -169,6 +175,7 @@ async def choose_language(
     person: Person,
     roles: frozenset[Role],
     i18n: I18n,
+    hamgam: Hamgam,
 ) -> None:
     language = callback_data.language
     first_time = person.language is None
@@ -179,7 +186,7 @@ async def choose_language(
             _("Language: {language} ✓").format(language=LANGUAGE_NAMES[language])
         )
         if first_time or onboarding_step(person) is not OnboardingStep.DONE:
-            await continue_onboarding(message, person, roles)
+            await continue_onboarding(message, person, roles, hamgam)
         else:
             await message.answer(
                 _("Done. I will speak English with you from now on."),
@@ -228,11 +235,11 @@ async def change_language_from_menu(query: CallbackQuery, message: Message) -> N
 
 
 @router.message(Command("privacy"))
-async def privacy(message: Message) -> None:
-    await message.answer(privacy_text())
+async def privacy(message: Message, hamgam: Hamgam) -> None:
+    await message.answer(privacy_text(hamgam.settings.anonymous_min_responses))
 
 
 @router.callback_query(MenuAction.filter(F.action == "privacy"))
-async def privacy_from_menu(query: CallbackQuery, message: Message) -> None:
+async def privacy_from_menu(query: CallbackQuery, message: Message, hamgam: Hamgam) -> None:
     await query.answer()
-    await privacy(message)
+    await privacy(message, hamgam)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,3 +128,18 @@ async def test_forget_deletes_personal_data_after_confirmation(resident, session
 
     reply = await maryam.send("/start")
     assert "لطفاً زبان خود را انتخاب کنید" in reply.text  # a new person
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"throttle_rate": 1000.0, "throttle_burst": 1000, "anonymous_min_responses": 7}],
+)
+async def test_the_privacy_note_states_the_anonymity_the_initiative_set(resident) -> None:
+    maryam = await resident("مریم", "fa")
+    note = (await maryam.send("/privacy")).text
+    assert "دست‌کم ۶ نفر دیگر" in note and "دست‌کم ۷ پاسخ" in note
+
+    await maryam.send("/language")
+    await maryam.press("English")
+    note = (await maryam.send("/privacy")).text
+    assert "at least 6 other people's" in note and "at least 7 answers" in note
