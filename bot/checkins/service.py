@@ -308,11 +308,24 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
     """Reminders whose time has come, to members who have not finished; each counted once
     (several that fell due while nobody was running become one)."""
     rows = await session.execute(
-        select(CheckinParticipant, CheckinRound, Checkin, Group, Person.telegram_id, reachable())
+        select(
+            CheckinParticipant,
+            CheckinRound,
+            Checkin,
+            Group,
+            Person.telegram_id,
+            reachable(),
+            Membership.person_id.is_not(None),
+        )
         .join(CheckinRound, CheckinRound.id == CheckinParticipant.round_id)
         .join(Checkin, Checkin.id == CheckinRound.checkin_id)
         .join(Group, Group.id == Checkin.group_id)
         .join(Person, Person.id == CheckinParticipant.person_id)
+        .outerjoin(
+            Membership,
+            (Membership.group_id == Group.id)
+            & (Membership.person_id == CheckinParticipant.person_id),
+        )
         .where(
             CheckinParticipant.next_reminder_at <= now,
             CheckinParticipant.status == Participation.ASKED,
@@ -320,7 +333,10 @@ async def due_reminders(session: AsyncSession, now: datetime) -> list[Reminder]:
         )
     )
     reminders = []
-    for participant, round_, checkin, group, telegram_id, can_reach in rows.all():
+    for participant, round_, checkin, group, telegram_id, can_reach, member in rows.all():
+        if not member:  # left the group since the round asked them: nothing more to remind
+            participant.next_reminder_at = None
+            continue
         moments = [datetime.fromisoformat(moment) for moment in round_.reminders]
         sent = sum(1 for moment in moments if moment <= now)
         participant.reminders_sent = sent
@@ -385,6 +401,7 @@ async def close_due_rounds(session: AsyncSession, now: datetime) -> list[RoundSu
     summaries = []
     for round_ in due:
         round_.status, round_.closed_at = RoundStatus.CLOSED, now
+        await _withdraw_who_left(session, round_)
         await session.execute(
             update(CheckinParticipant)
             .where(
@@ -395,6 +412,28 @@ async def close_due_rounds(session: AsyncSession, now: datetime) -> list[RoundSu
         )
         summaries.append(await summarize(session, round_))
     return summaries
+
+
+async def _withdraw_who_left(session: AsyncSession, round_: CheckinRound) -> None:
+    """Members who left the group (or were removed) before finishing the round are not
+    counted in it, and what they had begun to answer goes with them."""
+    group_id = select(Checkin.group_id).where(Checkin.id == round_.checkin_id).scalar_subquery()
+    gone = list(
+        await session.scalars(
+            select(CheckinParticipant.person_id).where(
+                CheckinParticipant.round_id == round_.id,
+                CheckinParticipant.status == Participation.ASKED,
+                CheckinParticipant.person_id.not_in(
+                    select(Membership.person_id).where(Membership.group_id == group_id)
+                ),
+            )
+        )
+    )
+    if gone:
+        for model in (CheckinAnswer, CheckinParticipant):
+            await session.execute(
+                delete(model).where(model.round_id == round_.id, model.person_id.in_(gone))
+            )
 
 
 async def participation_rate(session: AsyncSession, round_id: int) -> float | None:

@@ -19,7 +19,7 @@ from bot.i18n.format import TEHRAN
 from bot.indicators.models import Direction, Frequency, Indicator, IndicatorValue
 from bot.people.models import Person as PersonRow
 from tests.e2e.harness import Person, plain
-from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
+from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
 
 
 async def _person_id(session: AsyncSession, someone: Person) -> int:
@@ -138,6 +138,34 @@ async def test_a_member_removed_from_the_group_during_a_check_in_cannot_answer_i
     assert "دیگر عضو «کارگروه سبز» نیستید" in reply.text
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 1
+
+
+async def test_a_member_removed_during_a_round_is_neither_reminded_nor_counted(
+    staff, resident, bot, sessions
+) -> None:
+    reza = await staff()
+    maryam, sara, ali = [await resident(name) for name in ("مریم", "سارا", "علی")]
+    due = await group_with_checkin(sessions, [maryam, sara, ali])
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: _inbox_has(maryam, "پرسش ۱ از ۳"))
+    await maryam.send("همه چیز خوب پیش می‌رود")  # half-way, then staff remove her
+    await reza.send("/groups")
+    await reza.press("کارگروه سبز")
+    await reza.press("👤 اعضا")
+    await reza.press("✖ مریم")
+    for answer in ("دیوارنگاری مدرسه", "رنگ خریدن", "نه"):
+        await sara.send(answer)
+
+    machine.travel_to(due + timedelta(minutes=62))  # the reminder, for those still asked
+    await eventually(lambda: _inbox_has(ali, "⏰ یادآوری"))
+    machine.travel_to(after_closing(due))
+    await eventually(lambda: _inbox_has(reza, "پاسخ داده‌اند"))
+    summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    assert "۱ از ۲" in summary
+    assert "پاسخ نداده‌اند: علی" in summary
+    assert "مریم" not in summary and "همه چیز خوب پیش می‌رود" not in summary
+    assert not await _inbox_has(maryam, "⏰ یادآوری")
 
 
 async def _inbox_has(someone: Person, text: str) -> bool:
