@@ -43,8 +43,7 @@ class ParkedUpdate(Base):
     parked_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# Built once: these run for every update.
-_HANDLED = select(HandledUpdate.update_id).where(HandledUpdate.update_id == bindparam("update_id"))
+# Built once: this runs for every update.
 _RECORD = {
     name: dialect.insert(HandledUpdate)
     .values(update_id=bindparam("update_id"), handled_at=bindparam("at"))
@@ -54,15 +53,16 @@ _RECORD = {
 _TO_RECORD = "hamgam.update_id"
 
 
-async def handled(session: AsyncSession, update_id: int) -> bool:
-    """Whether the update was handled before (a read: it takes no write lock)."""
-    return await session.scalar(_HANDLED, {"update_id": update_id}) is not None
+class AlreadyHandled(Exception):
+    """The update's record was there when its own was to be written: it was handled before,
+    and what this handling did is rolled back."""
 
 
 def record_when_committed(session: AsyncSession, update_id: int) -> None:
-    """The update is recorded as handled by the session's next commit, in that transaction:
-    only what is committed counts, and an update that stores nothing writes only at its end
-    (on SQLite a write holds the one write lock until the commit)."""
+    """The update is recorded as handled by the session's next commit, in that transaction,
+    which raises AlreadyHandled instead when it was handled before: only what is committed
+    counts, the record costs one statement (no read first), and an update that stores nothing
+    writes only at its end (on SQLite a write holds the one write lock until the commit)."""
     session.sync_session.info[_TO_RECORD] = update_id
 
 
@@ -71,9 +71,11 @@ def _record(session: Session) -> None:
     update_id = session.info.pop(_TO_RECORD, None)
     if update_id is not None:
         connection = session.connection()
-        connection.execute(
+        recorded = connection.execute(
             _RECORD[connection.dialect.name], {"update_id": update_id, "at": clock.now()}
         )
+        if not recorded.rowcount:
+            raise AlreadyHandled(update_id)
 
 
 async def forget_handled(session: AsyncSession) -> None:

@@ -261,26 +261,32 @@ class OnceMiddleware(BaseMiddleware):
     """Each update is handled once, though Telegram may deliver it again (a slow or failed
     webhook answer; a polling bot that stopped before confirming it) and to another replica.
 
-    A redelivery is recognised by a read at the start; the update's id is written by its first
-    commit, in that transaction (bot.updates.record_when_committed), so an update whose effects
-    roll back is not marked done and its redelivery is handled, and no update holds SQLite's
-    write lock longer than its own writes do. CommitBeforeSending commits before every
-    Telegram call, and with it the record: an update counts as done from the moment it has
-    stored something for good or told anyone anything. Handling it again after that would
-    repeat what people saw (a second "sent", the next question asked of an answer already
-    taken), so a redelivery is skipped even if the first handling then failed half-way; what
-    it did not do is lost as it would be without a redelivery. Two deliveries of one update
-    never run at once: the person's lock (dispatcher.fsm's event isolation, in Redis across
-    replicas) is held around this middleware until the first has finished."""
+    The update's id is written by its first commit, in that transaction
+    (bot.updates.record_when_committed); a redelivery finds the id there, and what it did is
+    rolled back before anyone hears of it, since every Telegram call is preceded by a commit
+    (CommitBeforeSending). So an update whose effects roll back is not marked done and its
+    redelivery is handled, and no update holds SQLite's write lock longer than its own
+    writes do. An update counts as done from the moment it has stored something for good or
+    told anyone anything: handling it again after that would repeat what people saw (a second
+    "sent", the next question asked of an answer already taken), so a redelivery is skipped
+    even if the first handling then failed half-way; what it did not do is lost as it would be
+    without a redelivery. Two deliveries of one update never run at once: the person's lock
+    (dispatcher.fsm's event isolation, in Redis across replicas) is held around this
+    middleware until the first has finished."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            session: AsyncSession = data["session"]
-            if await updates.handled(session, event.update_id):
-                log.info("Update %s was handled before: not again", event.update_id)
-                return None
-            updates.record_when_committed(session, event.update_id)
-        return await handler(event, data)
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        updates.record_when_committed(session, event.update_id)
+        try:
+            result = await handler(event, data)
+            await session.commit()  # the record, if nothing was committed yet
+        except updates.AlreadyHandled:
+            await session.rollback()
+            log.info("Update %s was handled before: not again", event.update_id)
+            return None
+        return result
 
 
 class PersonMiddleware(BaseMiddleware):
