@@ -7,21 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.announcements.models import Announcement
-from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import SurveyAnswer
 from tests.e2e.crowd import per_chat, seed_residents, wait_until_announced
 from tests.e2e.harness import BotProcess, plain
-from tests.e2e.timeline import eventually, survey_open_now
+from tests.e2e.test_database_away import answering
 
 pytestmark = pytest.mark.parametrize("transport", ["polling", "webhook"], indirect=True)
-
-FORM = Form(
-    {"fa": "نظرسنجی محله", "en": "Neighbourhood survey"},
-    tuple(
-        Question(f"n{n}", Kind.NUMBER, {"fa": f"عدد {n}؟", "en": f"Number {n}?"}, required=True)
-        for n in range(3)
-    ),
-)
 
 
 async def count(sessions, entity) -> int:
@@ -64,14 +55,7 @@ async def test_a_send_pressed_once_but_delivered_twice_sends_once(
 async def test_a_survey_answer_delivered_twice_is_stored_once(
     resident, bot: BotProcess, client, sessions
 ) -> None:
-    maryam = await resident("مریم")
-    await survey_open_now(sessions, FORM, days=1)
-
-    async def invited() -> bool:
-        return any("نظرسنجی محله" in plain(m) for m in await maryam.inbox())
-
-    await eventually(invited)
-    await maryam.press("▶️ شروع")
+    maryam = await answering(resident, sessions)
     answered = await client.send_message(maryam.user_id, "۱۲")
     assert any("۲ از ۳" in plain(a["message"]) for a in answered["actions"] if a.get("message"))
     again = await client.redeliver(answered["update_id"])
