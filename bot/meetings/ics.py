@@ -1,23 +1,51 @@
 """The calendar file (.ics) an invitee adds to the calendar on their phone.
 
-One meeting occurrence is one VEVENT with a stable UID; every change (a new time, a
-cancellation) goes out under the same UID with a higher SEQUENCE, so calendar apps update the
-entry they already have instead of adding a second one (RFC 5545/5546). The start is written
-in the meeting's zone (TZID plus a VTIMEZONE, so "18:00 Tehran" stays 18:00 on a phone set to
-another zone); the end as DTEND, understood by every calendar app.
+A meeting is one VEVENT with a stable UID; every change (a new time, a cancellation) goes out
+under the same UID with a higher SEQUENCE, so calendar apps update the entry they already have
+instead of adding a second one (RFC 5545/5546). The start is written in the meeting's zone
+(TZID plus a VTIMEZONE, so "18:00 Tehran" stays 18:00 on a phone set to another zone); the end
+as DTEND, understood by every calendar app.
+
+A series is one VEVENT for all its meetings, starting at the first: an RRULE where the rule
+is Gregorian (weekly, fortnightly, a Gregorian month's day or weekday), otherwise its dates
+(RDATE) a year ahead, since no calendar app knows Jalali months. A meeting of it that moved is
+a VEVENT of the same UID whose RECURRENCE-ID is the time the rule gave it; one cancelled, or a
+time the series skipped, is an EXDATE. Each file carries the whole series, so whichever one a
+person adds last is right.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 from bot import clock
+from bot.meetings.recurrence import Frequency, Recurrence
 
 PRODID = "-//Hamgam//Hamgam meetings//EN"
+LISTED_AHEAD = timedelta(days=366)  # how far ahead a series' dates are listed (RDATE)
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A meeting of a series at another time than its rule gave it."""
+
+    slot: datetime  # the time the rule gave it (RECURRENCE-ID), aware
+    starts_at: datetime  # aware
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class Repeats:
+    rule: Recurrence  # resolved (Recurrence.resolved) from the series' first meeting
+    last: datetime | None = None  # the last meeting's slot once the series has ended
+    listed_until: datetime | None = None  # dates written up to here; default a year on
+    excluded: tuple[datetime, ...] = ()  # slots with no meeting: cancelled or skipped
+    moved: tuple[Moved, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,6 +60,7 @@ class CalendarEvent:
     url: str | None = None
     timezone: str = "Asia/Tehran"
     cancelled: bool = False
+    repeats: Repeats | None = None  # a series: starts_at is its first meeting's slot
 
     def __post_init__(self) -> None:
         if self.starts_at.tzinfo is None or self.starts_at.utcoffset() is None:
@@ -50,30 +79,100 @@ def build(event: CalendarEvent) -> bytes:
     UTF-8 with CRLF line endings and lines folded at 75 octets, as icalendar writes them."""
     tz = ZoneInfo(event.timezone)
     start = event.starts_at.astimezone(tz)
-    end = (event.starts_at.astimezone(UTC) + event.duration).astimezone(tz)  # elapsed time
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    vevent = Event.new(
+    master = _vevent(event, event.starts_at, event.duration)
+    calendar.add_component(master)
+    last = start
+    if event.repeats is not None:
+        last = _repeat(master, event, event.repeats).astimezone(tz)
+        for moved in event.repeats.moved:
+            override = _vevent(event, moved.starts_at, moved.duration)
+            override.add("recurrence-id", moved.slot.astimezone(tz))
+            calendar.add_component(override)
+            last = max(last, moved.starts_at.astimezone(tz))
+    # Only the transitions around these meetings: the default (1970–2038) makes the Tehran
+    # VTIMEZONE some 70 lines long for one event.
+    calendar.add_missing_timezones(
+        first_date=date(start.year - 1, 1, 1), last_date=date(last.year + 1, 12, 31)
+    )
+    return calendar.to_ical()
+
+
+def _vevent(event: CalendarEvent, starts_at: datetime, duration: timedelta) -> Event:
+    tz = ZoneInfo(event.timezone)
+    return Event.new(
         uid=event.uid,
         sequence=event.sequence,
         stamp=clock.now().astimezone(UTC),
-        start=start,
-        end=end,
+        start=starts_at.astimezone(tz),
+        end=(starts_at.astimezone(UTC) + duration).astimezone(tz),  # elapsed time
         summary=event.title,
         description=event.description or None,
         location=event.location or None,
         url=event.url,
         status="CANCELLED" if event.cancelled else None,
     )
-    calendar.add_component(vevent)
-    # Only the transitions around this meeting: the default (1970–2038) makes the Tehran
-    # VTIMEZONE some 70 lines long for one event.
-    calendar.add_missing_timezones(
-        first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 1, 12, 31)
-    )
-    return calendar.to_ical()
+
+
+def _repeat(master: Event, event: CalendarEvent, repeats: Repeats) -> datetime:
+    """Writes the series' rule or dates and its exceptions into the master VEVENT; returns the
+    latest moment written (for the VTIMEZONE's span)."""
+    tz = ZoneInfo(event.timezone)
+    first, rule = event.starts_at, repeats.rule
+    rrule = _rrule(rule, repeats.last)
+    if rrule is not None:
+        master.add("rrule", rrule)
+        latest = repeats.last or first + LISTED_AHEAD
+    else:
+        end = repeats.listed_until or first + LISTED_AHEAD
+        if repeats.last is not None:
+            end = min(end, repeats.last)
+        dates = rule.between(first, first, end)
+        if dates:
+            master.add("rdate", [moment.astimezone(tz) for moment in dates])
+        latest = dates[-1] if dates else first
+    if repeats.excluded:
+        master.add("exdate", [moment.astimezone(tz) for moment in sorted(repeats.excluded)])
+    return latest
+
+
+def _rrule(rule: Recurrence, last: datetime | None) -> dict[str, object] | None:
+    """The rule as an RRULE, or None when its months are Jalali."""
+    assert rule.weekday is not None or rule.frequency == Frequency.MONTHLY_DAY
+    monthly = rule.frequency in (Frequency.MONTHLY_WEEKDAY, Frequency.MONTHLY_DAY)
+    if monthly and rule.calendar != "gregorian":
+        return None
+    parts: dict[str, object]
+    if rule.frequency == Frequency.WEEKLY:
+        parts = {"freq": "weekly", "byday": _DAYS[rule.weekday or 0]}
+    elif rule.frequency == Frequency.FORTNIGHTLY:
+        parts = {"freq": "weekly", "interval": 2, "byday": _DAYS[rule.weekday or 0]}
+    elif rule.frequency == Frequency.MONTHLY_WEEKDAY:
+        parts = {"freq": "monthly", "byday": f"{rule.ordinal}{_DAYS[rule.weekday or 0]}"}
+    else:
+        assert rule.month_day is not None
+        if rule.month_day <= 28:
+            parts = {"freq": "monthly", "bymonthday": rule.month_day}
+        else:  # the 30th, or a shorter month's last day: the latest of these that exists
+            parts = {
+                "freq": "monthly",
+                "bymonthday": list(range(28, rule.month_day + 1)),
+                "bysetpos": -1,
+            }
+    ends = [moment for moment in (last, _last_moment(rule)) if moment is not None]
+    if ends:
+        parts["until"] = min(ends).astimezone(UTC)  # UTC, as RFC 5545 wants with a TZID start
+    return parts
+
+
+def _last_moment(rule: Recurrence) -> datetime | None:
+    """The end of the rule's last day, when it has one."""
+    if rule.until is None:
+        return None
+    return datetime.combine(rule.until + timedelta(days=1), time(0), rule.tz) - timedelta(seconds=1)
 
 
 def read_start(data: bytes) -> tuple[datetime, timedelta, str]:

@@ -103,22 +103,37 @@ class Recurrence:
     def occurrences(self, first: datetime, after: datetime, count: int) -> list[datetime]:
         """The next `count` occurrences (aware UTC) strictly after `after` of the series whose
         first meeting starts at `first`, none past `until`."""
-        _aware(after, "after")
-        rule = self.resolved(first)
-        tz = self.tz
         found: list[datetime] = []
         if count <= 0:
             return found
+        for moment in self._moments(first, after):
+            found.append(moment)
+            if len(found) == count:
+                break
+        return found
+
+    def between(self, first: datetime, after: datetime, end: datetime) -> list[datetime]:
+        """The occurrences strictly after `after` and no later than `end` (aware UTC): what a
+        calendar file lists when the rule cannot be written as an RRULE."""
+        _aware(end, "end")
+        found: list[datetime] = []
+        for moment in self._moments(first, after):
+            if moment > end:
+                break
+            found.append(moment)
+        return found
+
+    def _moments(self, first: datetime, after: datetime) -> Iterator[datetime]:
+        _aware(after, "after")
+        rule = self.resolved(first)
+        tz = self.tz
         for day in rule._days(from_day=after.astimezone(tz).date()):
             if self.until is not None and day > self.until:
-                break
+                return
             assert rule.at is not None
             moment = datetime.combine(day, rule.at, tzinfo=tz).astimezone(UTC)
             if moment > after:
-                found.append(moment)
-                if len(found) == count:
-                    break
-        return found
+                yield moment
 
     def next_after(self, first: datetime, after: datetime) -> datetime | None:
         """The first occurrence strictly after `after`; None when the series has ended."""
