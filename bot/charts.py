@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 12, 7, 100  # 1200×700 px: readable on a phone, fixed for tests
+MARGIN_INCHES = 0.3  # 30 px of white around the chart, its title included
+LEGEND_SIZE = 10
+TITLE_SIZE = 16
+TITLE_BAND_INCHES = 0.5  # the title's line and the space under it
 FONT = "DejaVu Sans"  # bundled with matplotlib, joined Persian glyphs
 LABEL_LIMIT = 40
 TITLE_LIMIT = 90
@@ -65,7 +69,20 @@ def line_chart(
 def bar_chart(labels: Sequence[str], counts: Sequence[int], language: str, title: str) -> bytes:
     """Horizontal bars for a survey question's answers, each with its count and share of the total
     (horizontal so long answers stay readable; mirrored in fa). A zero total shows 0 %."""
-    return _png(_bar_figure(labels, counts, language, title))
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels but {len(counts)} counts")
+    return _png(_bar_figure(labels, counts, _count_notes(counts, language), language, title))
+
+
+def share_chart(
+    labels: Sequence[str], shares: Sequence[float], notes: Sequence[str], language: str, title: str
+) -> bytes:
+    """Horizontal bars of shares (0..1, more past a target), each with its own note: a survey's
+    response rate («12 of 40 (30 %)»), who is coming to each meeting, an indicator's progress.
+    A share below zero shows as an empty bar."""
+    if not len(labels) == len(shares) == len(notes):
+        raise ValueError("one share and one note for each label")
+    return _png(_bar_figure(labels, [max(share, 0.0) for share in shares], notes, language, title))
 
 
 def _line_figure(
@@ -133,29 +150,42 @@ def _line_figure(
             loc="outside right center",
             frameon=False,
             markerfirst=language != "fa",  # swatch on the reading side; labels right-aligned in fa
-            prop={"family": FONT, "size": 10},
+            prop={"family": FONT, "size": LEGEND_SIZE},
+            borderaxespad=MARGIN_INCHES * 72 / LEGEND_SIZE,  # the margin, in font sizes
         )
         for text in legend.get_texts():
             text.set_parse_math(False)
     return figure
 
 
-def _bar_figure(labels: Sequence[str], counts: Sequence[int], language: str, title: str) -> Figure:
-    if len(labels) != len(counts):
-        raise ValueError(f"{len(labels)} labels but {len(counts)} counts")
+def _count_notes(counts: Sequence[int], language: str) -> list[str]:
+    """«3 (75 %)»: each count with its share of the total."""
+    total = sum(counts)
+    return [
+        f"{fmt.number(count, language)} ({fmt.percent(count / total if total else 0, language)})"
+        for count in counts
+    ]
+
+
+def _bar_figure(
+    labels: Sequence[str],
+    values: Sequence[float],
+    notes: Sequence[str],
+    language: str,
+    title: str,
+) -> Figure:
     figure, axes = _figure(language, title)
     if not labels:
         _no_data(axes)
         return figure
 
     rows = range(len(labels))
-    total = sum(counts)
     size = max(6.0, min(12.0, 360 / len(labels)))  # a long answer list still fits 700 px
-    axes.barh(rows, counts, height=0.6, color=BAR)
+    axes.barh(rows, values, height=0.6, color=BAR)
     axes.set_yticks(rows, [_text(label, language) for label in labels], parse_math=False)
     axes.tick_params(axis="y", labelsize=size, labelcolor=INK)
     axes.invert_yaxis()  # first answer on top
-    axes.set_xlim(0, max(max(counts), 1) * 1.2)  # room for the annotations
+    axes.set_xlim(0, max(max(values), 1) * 1.3)  # room for the notes
     axes.xaxis.set_visible(False)
 
     rtl = language == "fa"
@@ -164,12 +194,10 @@ def _bar_figure(labels: Sequence[str], counts: Sequence[int], language: str, tit
         axes.yaxis.tick_right()
     for spine in ("top", "bottom", "left" if rtl else "right"):
         axes.spines[spine].set_visible(False)
-    for row, count in zip(rows, counts, strict=True):
-        share = fmt.percent(count / total if total else 0, language)
-        note = f"{fmt.number(count, language)} ({share})"
+    for row, value, note in zip(rows, values, notes, strict=True):
         axes.annotate(
             fmt.RLM + note if rtl else note,  # RLM: the count reads first, on the right
-            xy=(count, row),
+            xy=(value, row),
             xytext=(-6 if rtl else 6, 0),
             textcoords="offset points",
             ha="right" if rtl else "left",
@@ -250,13 +278,21 @@ def _figure(language: str, title: str) -> tuple[Figure, Axes]:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    # White around everything (the layout's own 3-point pad set the title against the image's
+    # edge): the title, one line, hangs from the top margin and the plot fits in below it.
+    side, margin = MARGIN_INCHES / WIDTH_INCHES, MARGIN_INCHES / HEIGHT_INCHES
+    band = TITLE_BAND_INCHES / HEIGHT_INCHES
+    figure.get_layout_engine().set(rect=(side, margin, 1 - 2 * side, 1 - 2 * margin - band))
     FigureCanvasAgg(figure)
     rtl = language == "fa"
     figure.suptitle(
         _text(title, language, TITLE_LIMIT),
-        x=0.985 if rtl else 0.015,
+        x=1 - side if rtl else side,
+        y=1 - margin,
+        va="top",
+        in_layout=False,  # placed by hand, above the rect the layout fills
         ha="right" if rtl else "left",
-        fontsize=16,
+        fontsize=TITLE_SIZE,
         fontfamily=FONT,
         color=INK,
         parse_math=False,

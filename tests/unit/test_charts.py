@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from bot import charts
-from bot.charts import Series, bar_chart, line_chart
+from bot.charts import Series, bar_chart, line_chart, share_chart
 from bot.i18n import format as fmt
 
 if TYPE_CHECKING:
@@ -133,24 +133,29 @@ def test_count_axis_uses_persian_digits_and_separators() -> None:
     assert not figure.legends  # an unlabelled single series needs no legend
 
 
+def bars(labels: list[str], counts: list[int], language: str) -> Figure:
+    """bar_chart's figure, before it becomes a PNG."""
+    return charts._bar_figure(labels, counts, charts._count_notes(counts, language), language, "t")
+
+
 def test_bar_annotations_give_count_and_share_in_the_readers_digits() -> None:
-    fa = drawn_texts(charts._bar_figure(["بله", "خیر"], [3, 1], "fa", "t"))
+    fa = drawn_texts(bars(["بله", "خیر"], [3, 1], "fa"))
     assert fmt.RLM + "۳ (۷۵٪)" in fa
     assert fmt.RLM + "۱ (۲۵٪)" in fa
-    en = drawn_texts(charts._bar_figure(["Yes", "No"], [3, 1], "en", "t"))
+    en = drawn_texts(bars(["Yes", "No"], [3, 1], "en"))
     assert "3 (75%)" in en
 
 
 def test_bar_chart_is_mirrored_in_persian() -> None:
-    axes = charts._bar_figure(["بله", "خیر"], [3, 1], "fa", "t").axes[0]
+    axes = bars(["بله", "خیر"], [3, 1], "fa").axes[0]
     assert axes.xaxis_inverted()
     assert axes.yaxis.get_ticks_position() == "right"
-    assert not charts._bar_figure(["Yes"], [1], "en", "t").axes[0].xaxis_inverted()
+    assert not bars(["Yes"], [1], "en").axes[0].xaxis_inverted()
 
 
 def test_zero_total_does_not_divide_by_zero() -> None:
     assert_chart_png(bar_chart(["بله", "خیر"], [0, 0], "fa", "t"))
-    assert fmt.RLM + "۰ (۰٪)" in drawn_texts(charts._bar_figure(["بله"], [0], "fa", "t"))
+    assert fmt.RLM + "۰ (۰٪)" in drawn_texts(bars(["بله"], [0], "fa"))
 
 
 def test_bar_labels_and_counts_must_pair_up() -> None:
@@ -244,3 +249,34 @@ def test_rendering_is_deterministic() -> None:
 def test_importing_the_module_does_not_load_matplotlib() -> None:
     code = "import sys, bot.charts; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+MARGIN_PX = 24
+
+
+def ink_box(data: bytes) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of everything drawn on the white image."""
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        box = ImageOps.invert(image.convert("L")).getbbox()
+    assert box is not None
+    return box
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_titles_and_labels_keep_clear_of_the_image_edges(language: str, tmp_path) -> None:
+    title = "مشارکت در پیگیری‌های دوره‌ای Participation"
+    pictures = {
+        "line": line_chart(PERSIAN_SERIES, language, title, percent=True),
+        "bar": bar_chart(["بله", "خیر", "Maybe"], [3, 5, 1], language, title),
+        "share": share_chart(
+            ["پرسش‌نامهٔ محله", "Trees planted"], [0.3, 1.2], ["۱۲ از ۴۰", "120%"], language, title
+        ),
+    }
+    for name, data in pictures.items():
+        (tmp_path / f"{name}-{language}.png").write_bytes(data)  # to look at
+        left, top, right, bottom = ink_box(data)
+        assert top >= MARGIN_PX, (name, top)
+        assert left >= MARGIN_PX and 1200 - right >= MARGIN_PX, (name, left, right)
+        assert 700 - bottom >= MARGIN_PX, (name, bottom)
