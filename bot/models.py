@@ -8,6 +8,7 @@ from bot.db import Base
 from bot.delivery.models import Delivery
 from bot.groups.models import Group, Membership
 from bot.indicators.models import Indicator, IndicatorValue
+from bot.instance import Instance
 from bot.meetings.models import Meeting, MeetingInvitee
 from bot.people.models import Person, PersonRole, PersonTag
 from bot.polls.models import PollVote, QuickPoll
@@ -30,6 +31,7 @@ __all__ = [
     "HandledUpdate",
     "Indicator",
     "IndicatorValue",
+    "Instance",
     "Meeting",
     "MeetingInvitee",
     "Membership",

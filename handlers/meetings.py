@@ -4,8 +4,7 @@ sends reminders and sets up the next meeting of a series."""
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +32,7 @@ from bot.groups import service as groups
 from bot.i18n import N_
 from bot.i18n import format as fmt
 from bot.i18n.normalize import MomentError, is_skip, normalize_text, parse_moment
-from bot.meetings import ics
+from bot.meetings import calendar
 from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingStatus, Rsvp
 from bot.meetings.recurrence import Frequency, from_first, weekday_of_month
@@ -125,26 +124,6 @@ def details(meeting: Meeting, language: str, agenda_limit: int = AGENDA_MAX) -> 
     return lines
 
 
-def calendar_file(meeting: Meeting, cancelled: bool = False) -> Media:
-    """The .ics in each language (the event's title and agenda are the reader's)."""
-    data = {}
-    for language in ("fa", "en"):
-        event = ics.CalendarEvent(
-            uid=f"meeting-{meeting.id}@hamgam",
-            sequence=meeting.sequence,
-            starts_at=meeting.starts_at,
-            duration=timedelta(minutes=meeting.duration_min),
-            title=pick(meeting.title, language),
-            description=pick(meeting.agenda, language),
-            location=meeting.place or "",
-            url=meeting.link,
-            timezone=meeting.timezone,
-            cancelled=cancelled,
-        )
-        data[language] = base64.b64encode(ics.build(event)).decode()
-    return Media(kind="document", file_name=f"meeting-{meeting.id}.ics", data=data)
-
-
 def rsvp_buttons(meeting: Meeting) -> list[list[Button]]:
     return [
         [
@@ -157,7 +136,7 @@ def rsvp_buttons(meeting: Meeting) -> list[list[Button]]:
     ]
 
 
-def invitation(meeting: Meeting) -> Content:
+def invitation(meeting: Meeting, calendar: Media) -> Content:
     def text(language: str) -> str:
         head = _("📅 You are invited: <b>{title}</b>").format(
             title=escape(pick(meeting.title, language))
@@ -168,12 +147,10 @@ def invitation(meeting: Meeting) -> Content:
             + _("Will you come? The attached file adds it to your calendar.")
         )
 
-    return Content(
-        text=in_each_language(text), media=calendar_file(meeting), buttons=rsvp_buttons(meeting)
-    )
+    return Content(text=in_each_language(text), media=calendar, buttons=rsvp_buttons(meeting))
 
 
-def moved(meeting: Meeting, previous: datetime) -> Content:
+def moved(meeting: Meeting, previous: datetime, calendar: Media) -> Content:
     def text(language: str) -> str:
         return "\n".join(
             [
@@ -185,18 +162,16 @@ def moved(meeting: Meeting, previous: datetime) -> Content:
             ]
         )
 
-    return Content(
-        text=in_each_language(text), media=calendar_file(meeting), buttons=rsvp_buttons(meeting)
-    )
+    return Content(text=in_each_language(text), media=calendar, buttons=rsvp_buttons(meeting))
 
 
-def cancelled(meeting: Meeting) -> Content:
+def cancelled(meeting: Meeting, calendar: Media) -> Content:
     def text(language: str) -> str:
         return _("✖ <b>{title}</b> on {when} is cancelled.").format(
             title=escape(pick(meeting.title, language)), when=when_text(meeting, language)
         )
 
-    return Content(text=in_each_language(text), media=calendar_file(meeting, cancelled=True))
+    return Content(text=in_each_language(text), media=calendar)
 
 
 def reminder(meeting: Meeting) -> Content:
@@ -619,7 +594,8 @@ async def create(
         recurrence=recurrence,
         author_id=person.id,
     )
-    await outbox.enqueue(session, _rows(meeting, invitees, "invite", invitation(meeting)))
+    content = invitation(meeting, await calendar.file(session, meeting))
+    await outbox.enqueue(session, _rows(meeting, invitees, "invite", content))
     await state.clear()
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
@@ -747,7 +723,8 @@ async def new_time_typed(
         return
     assert previous is not None
     people = await meetings.invitees_of(session, meeting_id)
-    await outbox.enqueue(session, _rows(result, people, "moved", moved(result, previous)))
+    content = moved(result, previous, await calendar.file(session, result))
+    await outbox.enqueue(session, _rows(result, people, "moved", content))
     await message.answer(
         _("🕒 Moved to {when}; {count} people are told.").format(
             when=when_text(result, current_language()), count=number(len(people))
@@ -789,7 +766,8 @@ async def cancel(
         await query.answer(_(CHANGE_PROBLEMS[result]), show_alert=True)
         return
     people = await meetings.invitees_of(session, result.id)
-    await outbox.enqueue(session, _rows(result, people, "cancelled", cancelled(result)))
+    content = cancelled(result, await calendar.file(session, result))
+    await outbox.enqueue(session, _rows(result, people, "cancelled", content))
     await query.answer(_("Cancelled; everyone invited is told."))
     await message.edit_reply_markup(reply_markup=None)
     hamgam.sender.wake()
@@ -983,7 +961,8 @@ class MeetingClock:
                         expires_at=due.meeting.starts_at,
                     )
                 for meeting, invitees in await meetings.next_of_series(session, now):
-                    rows += _rows(meeting, invitees, "invite", invitation(meeting))
+                    content = invitation(meeting, await calendar.file(session, meeting))
+                    rows += _rows(meeting, invitees, "invite", content)
                 await outbox.enqueue(session, rows)
             if rows:
                 self.hamgam.sender.wake()

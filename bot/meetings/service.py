@@ -275,9 +275,14 @@ async def next_of_series(
     """For each series whose latest meeting has ended, the next one, with fresh invitations
     (the groups' members as they are now). Keyed by the start, so never made twice."""
     created = []
+    # A meeting with no rule holds JSON null, which `IS NOT NULL` lets through: ask for the
+    # rule's frequency instead (NULL for JSON null and SQL NULL alike, on both databases).
     heads = (
         await session.scalars(
-            select(Meeting).where(Meeting.recurrence.is_not(None), Meeting.series_ended.is_(False))
+            select(Meeting).where(
+                Meeting.recurrence["frequency"].as_string().is_not(None),
+                Meeting.series_ended.is_(False),
+            )
         )
     ).all()
     for head in heads:

@@ -19,6 +19,7 @@ from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingInvitee
 from bot.meetings.recurrence import Frequency, from_first
 from bot.people.models import Person as PersonRow
+from tests.calendar_view import master_and_overrides, shown
 from tests.e2e.harness import BotProcess, plain
 from tests.e2e.timeline import TimeMachine, eventually
 
@@ -48,7 +49,7 @@ def three_days_ahead() -> datetime:
     return datetime.combine(day, time(18, 0), TEHRAN).astimezone(UTC)
 
 
-async def invite(reza, starts: datetime) -> None:
+async def invite(reza, starts: datetime, repeat: str = "تکرار نمی‌شود") -> None:
     await reza.send("/newmeeting")
     await reza.press("☐ کارگروه سبز")
     await reza.press("تمام")
@@ -59,7 +60,7 @@ async def invite(reza, starts: datetime) -> None:
     await reza.send(jalali(starts))
     await reza.press("۶۰ دقیقه")
     await reza.send("سرای محله")
-    await reza.press("تکرار نمی‌شود")
+    await reza.press(repeat)
     await reza.press("۲۴ ساعت و ۱ ساعت قبل")
     reply = await reza.press("📨 دعوت‌ها فرستاده شود")
     assert "دعوت‌ها برای" in reply.text
@@ -295,3 +296,98 @@ async def test_attendance_and_a_follow_up_to_those_who_came(
     assert sorted(marks.values(), key=str) == [None, True]
     reply = await reza.send("/meetings")
     assert any(m.get("photo") for m in reply.messages)  # attendance per group, as a chart
+
+
+async def calendar_files(someone, client, text: str) -> list[bytes]:
+    """The .ics files of the messages that say `text`, oldest first."""
+    return [
+        await client.file_content(m["document"]["file_id"])
+        for m in await someone.inbox()
+        if m.get("document") and text in plain(m)
+    ]
+
+
+async def test_a_weekly_series_shows_every_week_in_the_calendar_across_a_move_and_a_cancel(
+    staff, resident, bot: BotProcess, client, sessions
+) -> None:
+    reza = await staff()
+    maryam = await resident("مریم")
+    await working_group(sessions, maryam)
+    first = three_days_ahead()
+    weeks = [first + timedelta(days=7 * n) for n in range(8)]
+    horizon = weeks[-1] + timedelta(hours=1)
+    await invite(reza, first, repeat="هر هفته")
+    await eventually(lambda: _at_least(maryam, "دعوت به جلسه", 1))
+    [invited] = await calendar_files(maryam, client, "دعوت به جلسه")
+    assert [item.starts_at for item in shown(invited, horizon)] == weeks
+    master, _overrides = master_and_overrides(invited)
+    uid = str(master["UID"])
+    assert uid != "meeting-1@hamgam" and uid.endswith("@hamgam")
+
+    # The first meeting moves a day later: the calendar moves that one, the rest stay.
+    await reza.send("/meetings")
+    await reza.press("🕒 جابه‌جایی")
+    await reza.send(jalali(first + timedelta(days=1)))
+    await eventually(lambda: _at_least(maryam, "جابه‌جا شد", 1))
+    [moved] = await calendar_files(maryam, client, "جابه‌جا شد")
+    after_move = shown(moved, horizon)
+    assert [item.starts_at for item in after_move] == [first + timedelta(days=1), *weeks[1:]]
+    assert after_move[0].moved
+    assert str(master_and_overrides(moved)[0]["UID"]) == uid
+    assert all(item.sequence > master["SEQUENCE"] for item in after_move)
+
+    # Once it is over the second is set; its invitation carries the series as it stands.
+    machine = TimeMachine()
+    machine.travel_to(first + timedelta(days=1, hours=2))
+    await eventually(lambda: _at_least(maryam, "دعوت به جلسه", 2))
+    second_invitation = (await calendar_files(maryam, client, "دعوت به جلسه"))[-1]
+    assert [item.starts_at for item in shown(second_invitation, horizon)] == [
+        item.starts_at for item in after_move
+    ]
+    assert str(master_and_overrides(second_invitation)[0]["UID"]) == uid
+
+    # The second is cancelled: only that week leaves the calendar.
+    await reza.send("/meetings")
+    await reza.press("✖ لغو جلسه")
+    await reza.press("✖ بله، جلسه لغو شود")
+    await eventually(lambda: _at_least(maryam, "لغو شد", 1))
+    [cancelled] = await calendar_files(maryam, client, "لغو شد")
+    after_cancel = shown(cancelled, horizon)
+    assert [item.starts_at for item in after_cancel] == [
+        first + timedelta(days=1),
+        *weeks[2:],
+    ]
+    assert min(item.sequence for item in after_cancel) > max(
+        item.sequence for item in shown(second_invitation, horizon)
+    )
+    assert str(master_and_overrides(cancelled)[0]["UID"]) == uid
+
+    # After a restart the third is set when the second's time has passed: the same event.
+    await bot.restart()
+    machine.travel_to(weeks[1] + timedelta(hours=2))
+    await eventually(lambda: _at_least(maryam, "دعوت به جلسه", 3))
+    third_invitation = (await calendar_files(maryam, client, "دعوت به جلسه"))[-1]
+    assert str(master_and_overrides(third_invitation)[0]["UID"]) == uid
+    assert [item.starts_at for item in shown(third_invitation, horizon)] == [
+        item.starts_at for item in after_cancel
+    ]
+
+
+async def test_reminders_go_on_after_a_one_off_meeting_has_ended(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    """A one-off meeting's «no rule» was once read as a series to continue, and the clock
+    stopped at the first meeting's end: no reminder for anything after it."""
+    reza = await staff()
+    maryam = await resident("مریم")
+    await working_group(sessions, maryam)
+    first = three_days_ahead()
+    later = first + timedelta(days=3)
+    await invite(reza, first)
+    await invite(reza, later)
+    await eventually(lambda: _at_least(maryam, "دعوت به جلسه", 2))
+    machine = TimeMachine()
+    machine.travel_to(first + timedelta(hours=2))  # the first is over
+    await asyncio.sleep(1.5)
+    machine.travel_to(later - timedelta(hours=24) + timedelta(minutes=1))
+    await eventually(lambda: _at_least(maryam, "⏰ یادآوری", 1))  # none for the first: it passed
