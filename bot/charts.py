@@ -32,6 +32,7 @@ TITLE_BAND_INCHES = 0.5  # the title's line and the space under it
 FONT = "DejaVu Sans"  # bundled with matplotlib, joined Persian glyphs
 LABEL_LIMIT = 40
 TITLE_LIMIT = 90
+MIN_ROWS = 4  # a bar chart is laid out for at least this many bars
 MAX_DATE_TICKS = 8
 # Okabe–Ito: told apart with the common colour-vision deficiencies. Yellow last, it is faint on
 # white; past eight series the colours repeat dashed, and markers differ too.
@@ -82,7 +83,8 @@ def share_chart(
     A share below zero shows as an empty bar."""
     if not len(labels) == len(shares) == len(notes):
         raise ValueError("one share and one note for each label")
-    return _png(_bar_figure(labels, [max(share, 0.0) for share in shares], notes, language, title))
+    values = [max(share, 0.0) for share in shares]
+    return _png(_bar_figure(labels, values, notes, language, title, whole=1.0))
 
 
 def _line_figure(
@@ -173,7 +175,9 @@ def _bar_figure(
     notes: Sequence[str],
     language: str,
     title: str,
+    whole: float | None = None,
 ) -> Figure:
+    """whole: each bar drawn over a faint one of this length, so a share reads as a share."""
     figure, axes = _figure(language, title)
     if not labels:
         _no_data(axes)
@@ -181,10 +185,13 @@ def _bar_figure(
 
     rows = range(len(labels))
     size = max(6.0, min(12.0, 360 / len(labels)))  # a long answer list still fits 700 px
+    if whole is not None:
+        axes.barh(rows, [whole] * len(labels), height=0.6, color=GRID)
     axes.barh(rows, values, height=0.6, color=BAR)
     axes.set_yticks(rows, [_text(label, language) for label in labels], parse_math=False)
     axes.tick_params(axis="y", labelsize=size, labelcolor=INK)
-    axes.invert_yaxis()  # first answer on top
+    # First answer on top; a short list keeps bars of a list's height, not the plot's.
+    axes.set_ylim(max(len(labels), MIN_ROWS) - 0.5, -0.5)
     axes.set_xlim(0, max(max(values), 1) * 1.3)  # room for the notes
     axes.xaxis.set_visible(False)
 
@@ -197,7 +204,7 @@ def _bar_figure(
     for row, value, note in zip(rows, values, notes, strict=True):
         axes.annotate(
             fmt.RLM + note if rtl else note,  # RLM: the count reads first, on the right
-            xy=(value, row),
+            xy=(max(value, whole or 0.0), row),  # past the faint whole, not over it
             xytext=(-6 if rtl else 6, 0),
             textcoords="offset points",
             ha="right" if rtl else "left",

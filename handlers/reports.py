@@ -110,6 +110,25 @@ def _rate(done: int, owed: int, language: str) -> str:
     )
 
 
+def _rsvps(item: summary.MeetingFigures, language: str) -> str:
+    return _("{yes} coming, {no} not coming, {maybe} maybe, {pending} no answer yet").format(
+        yes=fmt.number(item.rsvps[Rsvp.YES], language),
+        no=fmt.number(item.rsvps[Rsvp.NO], language),
+        maybe=fmt.number(item.rsvps[Rsvp.MAYBE], language),
+        pending=fmt.number(item.rsvps[Rsvp.PENDING], language),
+    )
+
+
+def _attendance(item: summary.MeetingFigures, language: str) -> str:
+    if not item.held:
+        return _("to come")
+    if not item.marked:
+        return _("attendance not marked")
+    return _("attended {attended} of {invited}").format(
+        attended=fmt.number(item.attended, language), invited=fmt.number(item.invited, language)
+    )
+
+
 def report_text(report: summary.Report, language: str) -> str:
     lines = [
         _("📊 <b>Report</b> · {since} to {until}").format(
@@ -190,13 +209,9 @@ def report_text(report: summary.Report, language: str) -> str:
     lines += [
         f"• {escape(pick(item.meeting.title, language))}"
         f" ({fmt.day(item.meeting.starts_at, language)}): "
-        + _("{yes} coming, {no} not, {maybe} maybe · attended {attended} of {invited}").format(
-            yes=fmt.number(item.rsvps[Rsvp.YES], language),
-            no=fmt.number(item.rsvps[Rsvp.NO], language),
-            maybe=fmt.number(item.rsvps[Rsvp.MAYBE], language),
-            attended=fmt.number(item.attended, language),
-            invited=fmt.number(item.invited, language),
-        )
+        + _rsvps(item, language)
+        + " · "
+        + _attendance(item, language)
         for item in report.meetings
     ] or ["• —"]
     lines += ["", _("<b>Indicators</b>")]
@@ -217,6 +232,7 @@ def report_text(report: summary.Report, language: str) -> str:
 
 
 def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, str]]:
+    """A chart for each part of the page that has figures, in the page's order."""
     pictures = []
     with_rounds = [item for item in report.participation if item.history]
     if with_rounds:
@@ -234,7 +250,61 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
                 "participation.png",
             )
         )
-    attended = [item for item in report.meetings if item.invited]
+    shown = [item for item in report.surveys if not item.rates.withheld and item.rates.total[1]]
+    if shown:
+        pictures.append(
+            (
+                charts.share_chart(
+                    [pick(item.survey.form["title"], language) for item in shown],
+                    [item.rates.total[0] / item.rates.total[1] for item in shown],
+                    [_rate(*item.rates.total, language) for item in shown],
+                    language,
+                    _("Surveys: finished of invited"),
+                ),
+                "surveys.png",
+            )
+        )
+    reach = report.reach
+    if reach.total:
+        statuses = reach.statuses
+        outcomes = {
+            _("delivered"): statuses[DeliveryStatus.SENT],
+            _("unreachable"): statuses[DeliveryStatus.UNREACHABLE],
+            _("not sent (stopped or gone)"): statuses[DeliveryStatus.SKIPPED],
+            _("failed"): statuses[DeliveryStatus.FAILED],
+            _("still being sent"): statuses[DeliveryStatus.PENDING]
+            + statuses[DeliveryStatus.SENDING],
+        }
+        pictures.append(
+            (
+                charts.bar_chart(
+                    list(outcomes),
+                    list(outcomes.values()),
+                    language,
+                    _("Announcements: what became of each message"),
+                ),
+                "reach.png",
+            )
+        )
+    invited = [item for item in report.meetings if item.invited]
+    if invited:
+        pictures.append(
+            (
+                charts.share_chart(
+                    [
+                        f"{pick(item.meeting.title, language)}"
+                        f" ({fmt.day(item.meeting.starts_at, language)})"
+                        for item in invited
+                    ],
+                    [item.rsvps[Rsvp.YES] / item.invited for item in invited],
+                    [_rsvps(item, language) for item in invited],
+                    language,
+                    _("Meetings: who is coming, of those invited"),
+                ),
+                "rsvps.png",
+            )
+        )
+    attended = [item for item in invited if item.held and item.marked]
     if attended:
         pictures.append(
             (
@@ -253,6 +323,20 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
                     percent=True,
                 ),
                 "meetings.png",
+            )
+        )
+    progressing = [item for item in report.standings if item.progress is not None]
+    if progressing:
+        pictures.append(
+            (
+                charts.share_chart(
+                    [pick(item.indicator.name, language) for item in progressing],
+                    [item.progress or 0.0 for item in progressing],
+                    [fmt.percent(max(item.progress or 0.0, 0), language) for item in progressing],
+                    language,
+                    _("Indicators: the way to the target"),
+                ),
+                "indicators.png",
             )
         )
     return pictures

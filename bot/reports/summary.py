@@ -65,6 +65,8 @@ class MeetingFigures:
     rsvps: Counter[str]
     invited: int
     attended: int
+    marked: bool  # someone's attendance was recorded
+    held: bool  # it began before the report's end; otherwise it is still to come
 
 
 @dataclass
@@ -167,10 +169,14 @@ async def _reach(session: AsyncSession, since: datetime, until: datetime) -> Rea
     return Reach(statuses, int(opted_out or 0))
 
 
+UPCOMING_LIMIT = 20
+
+
 async def _meetings(
     session: AsyncSession, since: datetime, until: datetime
 ) -> list[MeetingFigures]:
-    meetings = (
+    """The period's meetings and those to come (their RSVPs say who will be there), in order."""
+    held = (
         await session.scalars(
             select(Meeting)
             .where(
@@ -181,17 +187,38 @@ async def _meetings(
             .order_by(Meeting.starts_at)
         )
     ).all()
-    figures = []
-    for meeting in meetings:
-        rsvps: Counter[str] = Counter()
-        attended = invited = 0
-        for rsvp, was_there in await session.execute(
-            select(MeetingInvitee.rsvp, MeetingInvitee.attended).where(
-                MeetingInvitee.meeting_id == meeting.id
-            )
-        ):
-            invited += 1
-            rsvps[Rsvp(rsvp)] += 1
-            attended += bool(was_there)
-        figures.append(MeetingFigures(meeting, rsvps, invited, attended))
-    return figures
+    coming = (
+        await session.scalars(
+            select(Meeting)
+            .where(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= until)
+            .order_by(Meeting.starts_at)
+            .limit(UPCOMING_LIMIT)
+        )
+    ).all()
+    meetings = [*held, *coming]
+    rsvps: dict[int, Counter[str]] = {meeting.id: Counter() for meeting in meetings}
+    attended: Counter[int] = Counter()
+    marked: set[int] = set()
+    for meeting_id, rsvp, was_there, count in await session.execute(
+        select(
+            MeetingInvitee.meeting_id, MeetingInvitee.rsvp, MeetingInvitee.attended, func.count()
+        )
+        .where(MeetingInvitee.meeting_id.in_(list(rsvps)))
+        .group_by(MeetingInvitee.meeting_id, MeetingInvitee.rsvp, MeetingInvitee.attended)
+    ):
+        rsvps[meeting_id][Rsvp(rsvp)] += count
+        if was_there is not None:
+            marked.add(meeting_id)
+        if was_there:
+            attended[meeting_id] += count
+    return [
+        MeetingFigures(
+            meeting,
+            rsvps[meeting.id],
+            sum(rsvps[meeting.id].values()),
+            attended[meeting.id],
+            meeting.id in marked,
+            meeting.starts_at < until,
+        )
+        for meeting in meetings
+    ]

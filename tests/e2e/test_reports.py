@@ -8,6 +8,7 @@ import io
 import random
 from collections import Counter
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from persiantools.jdatetime import JalaliDate
 from PIL import Image
@@ -19,6 +20,10 @@ from bot.db import transaction
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
+from bot.indicators import service as indicators
+from bot.indicators.models import Direction, Source
+from bot.indicators.models import Frequency as IndicatorFrequency
+from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
 from bot.people.models import Person as PersonRow
 from bot.surveys.models import Survey, SurveyParticipant
@@ -243,9 +248,81 @@ async def test_every_figure_of_the_report_matches_the_database(
     assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
     assert "۱ نفر انصراف دادند" in page
     photos = [m for m in reply.messages if m.get("photo")]
-    assert len(photos) == 2  # participation, attendance
+    # participation, the survey's response rate, announcement reach, RSVPs, attendance
+    assert len(photos) == 5
     for photo in photos:
         png = await client.file_content(photo["photo"][-1]["file_id"])
+        assert Image.open(io.BytesIO(png)).size == (1200, 700)
+
+
+async def test_the_first_report_shows_the_rsvps_of_a_meeting_to_come_and_its_charts(
+    staff, resident, bot: BotProcess, client, sessions, tmp_path
+) -> None:
+    """A new initiative: no round has closed yet, one meeting is coming and people answered
+    its invitation, one indicator has a value."""
+    reza = await staff()
+    maryam, neda, sara = await resident("مریم"), await resident("ندا"), await resident("سارا")
+    starts = clock.now() + timedelta(days=4)
+    async with transaction(sessions) as session:
+        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green")
+        session.add(group)
+        await session.flush()
+        ids = []
+        for someone in (maryam, neda, sara):
+            person_id = await session.scalar(
+                select(PersonRow.id).where(PersonRow.telegram_id == someone.user_id)
+            )
+            assert person_id is not None
+            ids.append(person_id)
+            session.add(Membership(person_id=person_id, group_id=group.id))
+        await session.flush()
+        meeting, _invitees = await meetings.create(
+            session,
+            title={"fa": "جلسهٔ کارگروه سبز", "en": "Green group"},
+            agenda={},
+            starts_at=starts,
+            duration_min=60,
+            place=None,
+            link=None,
+            timezone="Asia/Tehran",
+            group_ids=[group.id],
+            author_id=None,
+        )
+        indicator = await indicators.create(
+            session,
+            name={"fa": "درختان کاشته‌شده", "en": "Trees planted"},
+            description={},
+            unit={"fa": "درخت", "en": "trees"},
+            baseline=Decimal(0),
+            target=Decimal(100),
+            direction=Direction.UP,
+            frequency=IndicatorFrequency.MONTHLY,
+            group_id=group.id,
+            author_id=None,
+        )
+        await indicators.report(
+            session,
+            indicator,
+            Decimal(40),
+            period=indicators.period_start(IndicatorFrequency.MONTHLY, indicators.today()),
+            source=Source.CLI,
+            person_id=None,
+        )
+        await meetings.answer(session, meeting.id, ids[0], Rsvp.YES)
+        await meetings.answer(session, meeting.id, ids[1], Rsvp.NO)
+
+    await reza.send("/report")
+    reply = await reza.press("۳۰ روز گذشته")
+    page = next(plain(m) for m in reply.messages if "گزارش" in plain(m))
+    meetings_part = page.split("جلسه‌ها")[1].split("شاخص‌ها")[0]
+    assert "جلسهٔ کارگروه سبز" in meetings_part
+    assert "۱ می‌آیند" in meetings_part and "۱ نمی‌آیند" in meetings_part
+    assert "۱ بی‌پاسخ" in meetings_part
+    photos = [m for m in reply.messages if m.get("photo")]
+    assert len(photos) == 2  # the invitation's answers, the indicator's progress
+    for n, photo in enumerate(photos):
+        png = await client.file_content(photo["photo"][-1]["file_id"])
+        (tmp_path / f"report-{n}.png").write_bytes(png)
         assert Image.open(io.BytesIO(png)).size == (1200, 700)
 
 
