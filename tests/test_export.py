@@ -37,7 +37,7 @@ from bot.meetings import service as meetings
 from bot.meetings.models import MeetingInvitee, Rsvp
 from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person
-from bot.reports.export import Dataset, _Calendar, export
+from bot.reports.export import Dataset, _Calendar, describe_delivery, export
 from bot.schema import upgrade
 from bot.surveys import service as surveys
 from bot.surveys.form import Choice, Form, Kind, Question
@@ -383,10 +383,35 @@ async def test_meetings_and_deliveries(session: AsyncSession) -> None:
         ("Sara", "no answer", ""),
     }
     rows = await as_csv(session, Dataset.DELIVERIES, "fa")
-    assert [(row["وضعیت"], row["دفعات تلاش"], row["آخرین خطا"]) for row in rows] == [
-        ("ارسال شد", "1", ""),
-        ("ناموفق", "2", "Bad Request: chat not found"),
+    assert [(row["پیام"], row["وضعیت"], row["دفعات تلاش"], row["آخرین خطا"]) for row in rows] == [
+        ("اطلاعیهٔ 1", "ارسال شد", "1", ""),
+        ("اطلاعیهٔ 1", "ناموفق", "2", "Bad Request: chat not found"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "fa", "en"),
+    [
+        ("announcement:3:p17", "اطلاعیهٔ 3", "Announcement 3"),
+        ("announcement:3:summary", "گزارش ارسال اطلاعیهٔ 3", "Announcement 3: how it went"),
+        ("checkin:12:17:ask", "پرسش‌های نوبت 12 پیگیری دوره‌ای", "Check-in round 12: questions"),
+        ("checkin:12:17:remind2", "یادآوری نوبت 12 پیگیری دوره‌ای", "Check-in round 12: reminder"),
+        ("checkin:12:summary:chat", "جمع‌بندی نوبت 12 پیگیری دوره‌ای", "Check-in round 12: summary"),
+        ("survey:4:17:invite", "دعوت به پرسش‌نامهٔ 4", "Survey 4: invitation"),
+        ("survey:4:17:remind", "یادآوری پرسش‌نامهٔ 4", "Survey 4: reminder"),
+        ("poll:5:-100123", "نظرسنجی سریع 5", "Quick poll 5"),
+        ("poll:5:-100123:stop", "بستن نظرسنجی سریع 5", "Quick poll 5: closed"),
+        ("meeting:6:0:17:invite", "دعوت به جلسهٔ 6", "Meeting 6: invitation"),
+        ("meeting:6:1:17:moved", "تغییر زمان جلسهٔ 6", "Meeting 6: new time"),
+        ("meeting:6:2:17:cancelled", "لغو جلسهٔ 6", "Meeting 6: cancelled"),
+        ("meeting:6:0:17:remind1", "یادآوری جلسهٔ 6", "Meeting 6: reminder"),
+        ("meeting:6:followup:1764633600:17", "پیام پس از جلسهٔ 6", "Meeting 6: follow-up"),
+        ("digest:1764633600:17", "خلاصهٔ پیشرفت", "Progress digest"),
+        ("something:else", "something:else", "something:else"),
+    ],
+)
+def test_each_delivery_says_what_message_it_was(key: str, fa: str, en: str) -> None:
+    assert (describe_delivery(key, "fa"), describe_delivery(key, "en")) == (fa, en)
 
 
 async def test_progress_and_a_file_written_whole(session: AsyncSession, tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "reported_at": ("زمان گزارش", "Reported at"),
     "current": ("مقدار فعلی دوره", "Current value"),
     "delivery": ("شناسه", "ID"),
-    "batch": ("دسته", "Batch"),
+    "message": ("پیام", "Message"),
     "chat": ("شناسهٔ گفتگو", "Chat ID"),
     "status": ("وضعیت", "Status"),
     "attempts": ("دفعات تلاش", "Attempts"),
@@ -147,6 +147,41 @@ SHEETS: dict[Dataset, tuple[str, str]] = {
     Dataset.DELIVERIES: ("پیام‌های ارسالی", "Deliveries"),
     Dataset.MEETINGS: ("جلسه‌ها و حضور", "Meetings"),
 }
+
+
+# What each outbox row was, by the shape of its key (bot/delivery/outbox.Outgoing.key): the
+# first part names the feature, the second its number, the last what the message did.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "announcement": ("اطلاعیهٔ {n}", "Announcement {n}"),
+    "announcement:summary": ("گزارش ارسال اطلاعیهٔ {n}", "Announcement {n}: how it went"),
+    "checkin": ("پرسش‌های نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: questions"),
+    "checkin:remind": ("یادآوری نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: reminder"),
+    "checkin:summary": ("جمع‌بندی نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: summary"),
+    "survey": ("دعوت به پرسش‌نامهٔ {n}", "Survey {n}: invitation"),
+    "survey:remind": ("یادآوری پرسش‌نامهٔ {n}", "Survey {n}: reminder"),
+    "poll": ("نظرسنجی سریع {n}", "Quick poll {n}"),
+    "poll:stop": ("بستن نظرسنجی سریع {n}", "Quick poll {n}: closed"),
+    "meeting": ("دعوت به جلسهٔ {n}", "Meeting {n}: invitation"),
+    "meeting:moved": ("تغییر زمان جلسهٔ {n}", "Meeting {n}: new time"),
+    "meeting:cancelled": ("لغو جلسهٔ {n}", "Meeting {n}: cancelled"),
+    "meeting:remind": ("یادآوری جلسهٔ {n}", "Meeting {n}: reminder"),
+    "meeting:followup": ("پیام پس از جلسهٔ {n}", "Meeting {n}: follow-up"),
+    "digest": ("خلاصهٔ پیشرفت", "Progress digest"),
+}
+# The parts of a key that say what the message did, beyond its feature's first message.
+_DOING = ("summary", "followup", "moved", "cancelled", "stop", "remind")
+
+
+def describe_delivery(key: str, language: str) -> str:
+    """What an outbox row was, for a reader: «یادآوری نوبت 12 پیگیری دوره‌ای» (a file's digits
+    are ASCII, as spreadsheets read them)."""
+    feature, _, rest = key.partition(":")
+    parts = rest.split(":")
+    doing = next((d for d in _DOING if any(p.startswith(d) for p in parts[1:])), None)
+    words = MESSAGES.get(f"{feature}:{doing}") or MESSAGES.get(feature)
+    if words is None or not parts[0].isdigit():
+        return key
+    return _word(words, language).format(n=int(parts[0]))
 
 
 def _word(words: tuple[str, str], language: str) -> str:
@@ -469,12 +504,13 @@ async def _deliveries(session: AsyncSession, language: str) -> Plan:
 
     def convert(row: Sequence[Any]) -> tuple[Any, ...]:
         status = row[3]
-        return (*row[:3], statuses.get(status, status), *row[4:])
+        message = describe_delivery(row[1], language)
+        return (row[0], message, row[2], statuses.get(status, status), *row[4:])
 
     return Plan(
         columns=(
             Column("delivery", Cell.INT),
-            Column("batch", Cell.TEXT),
+            Column("message", Cell.TEXT, 32),
             Column("chat", Cell.INT, 16),
             Column("status", Cell.TEXT, 14),
             Column("attempts", Cell.INT),
@@ -485,7 +521,7 @@ async def _deliveries(session: AsyncSession, language: str) -> Plan:
         count=select(func.count()).select_from(Delivery),
         query=select(
             Delivery.id,
-            Delivery.batch,
+            Delivery.key,
             Delivery.chat_id,
             Delivery.status,
             Delivery.attempts,
