@@ -19,7 +19,7 @@ from bot.meetings import service as meetings
 from bot.meetings.models import Meeting, MeetingInvitee
 from bot.meetings.recurrence import Frequency, from_first
 from bot.people.models import Person as PersonRow
-from tests.e2e.harness import BotProcess, plain
+from tests.e2e.harness import BotProcess, buttons, plain
 from tests.e2e.timeline import TimeMachine, eventually
 
 
@@ -295,3 +295,24 @@ async def test_attendance_and_a_follow_up_to_those_who_came(
     assert sorted(marks.values(), key=str) == [None, True]
     reply = await reza.send("/meetings")
     assert any(m.get("photo") for m in reply.messages)  # attendance per group, as a chart
+
+
+async def test_the_preview_before_the_invitations_shows_the_agenda(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    await working_group(sessions, await resident("مریم"))
+    await reza.send("/newmeeting")
+    await reza.press("☐ کارگروه سبز")
+    await reza.press("تمام")
+    await reza.send("جلسهٔ ماهانه")
+    await reza.send("Monthly meeting")
+    await reza.send("بررسی داده‌های محله")
+    await reza.send("Reviewing the neighbourhood's data")
+    await reza.send(jalali(three_days_ahead()))
+    await reza.press("۶۰ دقیقه")
+    await reza.send("سرای محله")
+    await reza.press("تکرار نمی‌شود")
+    reply = await reza.press("۲۴ ساعت و ۱ ساعت قبل")
+    assert "دستور جلسه" in reply.text and "بررسی داده‌های محله" in reply.text
+    assert "📨 دعوت‌ها فرستاده شود" in buttons(reply.messages[-1])
