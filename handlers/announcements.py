@@ -29,7 +29,7 @@ from bot.delivery.content import Content, Media, render
 from bot.delivery.outbox import Outgoing
 from bot.i18n import LANGUAGES
 from bot.i18n import format as fmt
-from bot.i18n.normalize import MomentError, parse_moment
+from bot.i18n.normalize import MomentError, is_skip, parse_moment
 from bot.people import audience as audiences
 from bot.people.audience import Audience
 from bot.people.models import Person, Role
@@ -76,17 +76,30 @@ def text_problem(error: TextError) -> str:
 async def start(message: Message, state: FSMContext) -> None:
     await state.set_state(AnnounceForm.text_fa)
     await state.set_data({})
-    await message.answer(_("📣 <b>New announcement</b>\nSend the text in Persian."))
+    await message.answer(
+        _("📣 <b>New announcement</b>\nSend the text in Persian (or «-» for English only).")
+    )
 
 
 @router.message(StateFilter(AnnounceForm.text_fa, AnnounceForm.text_en), Typed())
 async def text(message: Message, state: FSMContext, raw_state: str) -> None:
+    english = raw_state == AnnounceForm.text_en.state
+    if is_skip(message.text or ""):
+        if english and not (await state.get_data()).get("text_fa"):
+            await message.answer(_("The announcement needs a text in at least one language."))
+        elif english:
+            await skip_english_text(message, state)
+        else:
+            await state.update_data({"text_fa": None})
+            await state.set_state(AnnounceForm.text_en)
+            await message.answer(_("Now the English text."))
+        return
     try:
         cleaned = announcements.clean_text(message.text or "", with_media=False)
     except TextError as error:
         await message.answer(text_problem(error))
         return
-    if raw_state == AnnounceForm.text_en.state:
+    if english:
         await state.update_data({"text_en": cleaned})
         await ask_media(message, state)
         return
@@ -95,14 +108,21 @@ async def text(message: Message, state: FSMContext, raw_state: str) -> None:
     builder = InlineKeyboardBuilder()
     _button(builder, _("Skip: use the Persian text"), "skip_en")
     await message.answer(
-        _("Now the English text, or skip it and everyone reads the Persian."),
+        _("Now the English text, or skip it (or send «-») and everyone reads the Persian."),
         reply_markup=builder.as_markup(),
     )
 
 
 @router.callback_query(StateFilter(AnnounceForm.text_en), Announce.filter(F.action == "skip_en"))
 async def skip_english(query: CallbackQuery, message: Message, state: FSMContext) -> None:
+    if not (await state.get_data()).get("text_fa"):  # a button from an earlier announcement
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
     await query.answer()
+    await skip_english_text(message, state)
+
+
+async def skip_english_text(message: Message, state: FSMContext) -> None:
     await state.update_data({"text_en": None})
     await ask_media(message, state)
 
@@ -316,12 +336,13 @@ async def list_announcements(message: Message, session: AsyncSession, hamgam: Ha
             announcement.started_at or announcement.scheduled_at, language, hamgam.settings.tz
         )
         title = escape(
-            (
+            fmt.excerpt(
                 (announcement.text_fa if language == "fa" else announcement.text_en)
                 or announcement.text_fa
                 or announcement.text_en
-                or ""
-            )[:40]
+                or "",
+                40,
+            )
         )
         lines.append(f"\n<b>#{number(announcement.id)}</b> · {when}\n{title}")
         lines.append(status_line(announcement, progress))

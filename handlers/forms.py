@@ -29,3 +29,9 @@ async def too_long(message: Message, limit: int) -> None:
     await message.answer(
         _("Please write it in up to {limit} characters.").format(limit=number(limit))
     )
+
+
+async def show_answer(message: Message, question: str, answer: str) -> None:
+    """A question answered with a button keeps its words, and its buttons give way to the answer
+    given (`answer`, HTML: «✓ …»), so that the chat reads as what was asked and answered."""
+    await message.edit_text(f"{question}\n\n{answer}", reply_markup=None)

@@ -529,6 +529,9 @@ async def reminders_chosen(
         "🔁 " + _(REPEATS[data["repeat"]]),
         "👥 " + escape(fmt.listing(names, language)),
     ]
+    agenda = {"fa": data.get("agenda_fa") or "", "en": data.get("agenda_en") or ""}
+    if shown := pick(agenda, language):
+        lines.append("\n" + _("<b>Agenda</b>") + "\n" + escape(shown))
     await message.edit_text(
         "\n".join(lines),
         reply_markup=keyboard(

@@ -53,6 +53,7 @@ from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.forms import keyboard, too_long
 from handlers.locale import current_language, number
+from handlers.surveys import instructions
 
 router = Router(name="surveys.staff")
 router.message.filter(PrivateChat(), Onboarded())
@@ -720,14 +721,7 @@ async def anonymous_chosen(
 
 def preview(form: Form, language: str) -> str:
     """The whole survey as a reader in this language will see it, for staff to check."""
-    lines = [
-        (
-            _("Preview for Persian readers:")
-            if language == "fa"
-            else _("Preview for English readers:")
-        ),
-        f"<b>{escape(pick(form.title, language))}</b>",
-    ]
+    lines = [f"<b>{escape(pick(form.title, language))}</b>"]
     for n, question in enumerate(form.questions, 1):
         line = f"{fmt.number(n, language)}. {escape(pick(question.label, language))}"
         kind = _(KIND_NAMES[question.kind])
@@ -747,6 +741,8 @@ def preview(form: Form, language: str) -> str:
                 + " … "
                 + fmt.number(question.maximum, language)
             )
+        if question.kind in (Kind.NUMBER, Kind.TEXT):  # the limits a reader will meet
+            lines.append("   " + instructions(question, language))
         lines += [f"   ◦ {escape(pick(option.label, language))}" for option in question.options]
     return "\n".join(lines)
 

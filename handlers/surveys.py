@@ -30,6 +30,7 @@ from bot.surveys.service import Progress, Refusal
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import NotText, PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded
+from handlers.forms import show_answer
 from handlers.locale import current_language, in_each_language
 
 router = Router(name="surveys")
@@ -92,7 +93,8 @@ REFUSALS = {
 }
 
 
-def _instructions(question: Question, language: str) -> str:
+def instructions(question: Question, language: str) -> str:
+    """What to do to answer, with the limits a typed answer must keep."""
     if question.kind is Kind.MULTIPLE:
         return _("Choose one or more, then press «Done».")
     if question.kind in (Kind.SINGLE, Kind.YES_NO, Kind.SCALE):
@@ -127,10 +129,9 @@ def question_text(progress: Progress, language: str) -> str:
     ]
     if question.hint:
         lines.append("<i>" + escape(pick(question.hint, language)) + "</i>")
-    if instructions := _instructions(question, language):
+    if how := instructions(question, language):
         lines.append(
-            instructions
-            + ("" if question.required or not question.answerable else " " + _("(optional)"))
+            how + ("" if question.required or not question.answerable else " " + _("(optional)"))
         )
     return "\n".join(lines)
 
@@ -280,24 +281,32 @@ async def option_chosen(
         return
     question = progress.question
     assert question is not None
+    language = current_language()
     value: object
     if question.kind is Kind.SCALE:
         assert question.minimum is not None and question.maximum is not None
-        value = question.minimum + callback_data.value
-        valid = callback_data.value >= 0 and value <= question.maximum  # type: ignore[operator]
+        point = question.minimum + callback_data.value
+        valid = callback_data.value >= 0 and point <= question.maximum
+        value, chosen = point, fmt.number(point, language)
     else:
         valid = question.kind in (Kind.SINGLE, Kind.YES_NO) and 0 <= callback_data.value < len(
             question.options
         )
-        value = question.options[callback_data.value].name if valid else None
+        option = question.options[callback_data.value] if valid else None
+        value = option.name if option else None
+        chosen = pick(option.label, language) if option else ""
     if not valid:
         await query.answer(_("This button has expired."), show_alert=True)
         return
     if not await _acceptable(query, question, progress, value):
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    await _show_answer(message, progress, "✓ " + escape(chosen))
     return await _saved(message, session, person, state, progress, value)
+
+
+async def _show_answer(message: Message, progress: Progress, answer: str) -> None:
+    await show_answer(message, question_text(progress, current_language()), answer)
 
 
 async def _acceptable(
@@ -361,7 +370,9 @@ async def toggles_done(
     if not await _acceptable(query, question, progress, value):
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    language = current_language()
+    chosen = [pick(question.choices[i].label, language) for i in sorted(picked)]
+    await _show_answer(message, progress, "✓ " + escape(fmt.listing(chosen, language)))
     return await _saved(message, session, person, state, progress, value)
 
 
@@ -382,7 +393,10 @@ async def skip(
         await query.answer(_("This question needs an answer."), show_alert=True)
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    if question.answerable:
+        await _show_answer(message, progress, _("⏭ Skipped"))
+    else:  # a note, read
+        await message.edit_reply_markup(reply_markup=None)
     return await _saved(message, session, person, state, progress, None)
 
 
@@ -413,7 +427,14 @@ def _problem(question: Question, error: AnswerError) -> str:
         AnswerProblem.TOO_LONG: lambda: _(
             "That is a little long; please keep it under {limit} characters."
         ).format(limit=fmt.number(error.params.get("max_length", 0), language)),
-        AnswerProblem.NOT_A_NUMBER: lambda: _("Please answer with a number, for example 12."),
+        AnswerProblem.NOT_A_NUMBER: lambda: (
+            _("Please answer with a number from {low} to {high}.").format(
+                low=fmt.number(question.minimum, language),
+                high=fmt.number(question.maximum, language),
+            )
+            if question.minimum is not None and question.maximum is not None
+            else _("Please answer with a number, for example 12.")
+        ),
         AnswerProblem.NOT_AN_INTEGER: lambda: _("Please answer with a whole number."),
         AnswerProblem.TOO_SMALL: lambda: _("The smallest answer is {low}.").format(
             low=fmt.number(Decimal(error.params["minimum"]), language)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n.format import rtl_safe
 
 MediaKind = Literal["photo", "document"]
 
@@ -92,14 +93,16 @@ def _both(texts: dict[str, str], limit: int) -> str:
 
 
 def render(content: Content, language: str) -> Rendered:
-    """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat)."""
+    """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat). The
+    text comes directed for its reader: right-to-left marks in Persian only, so in both
+    languages in the Persian half only."""
     both = language == "both"
     if both:
-        texts = [content.text.get(lang) for lang in ("fa", "en")]
-        text = "\n\n— — —\n\n".join(t for t in texts if t)
+        halves = [(content.text.get(lang), lang) for lang in ("fa", "en")]
+        text = "\n\n— — —\n\n".join(rtl_safe(half, lang) for half, lang in halves if half)
         language = DEFAULT_LANGUAGE
     else:
-        text = pick(content.text, language)
+        text = rtl_safe(pick(content.text, language), language)
     buttons = [
         [(pick(button.text, language), button.callback_data, button.url) for button in row]
         for row in content.buttons

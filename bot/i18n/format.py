@@ -91,6 +91,18 @@ def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
     return format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale="en")
 
 
+def excerpt(text: str, limit: int) -> str:
+    """The start of a plain text in at most `limit` characters, cut between words and ending
+    in «…» when it was cut (a listing's one-line glimpse of a longer text)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:  # not in the middle of a word
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
 def _first_strong_direction(line: str) -> str | None:
     """'L' or 'R' for the first strongly directional character, skipping HTML tags."""
     in_tag = False

@@ -150,12 +150,13 @@ def is_skip(typed: str) -> bool:
 
 
 def read_bilingual(typed: str, limit: int) -> dict[str, str] | None:
-    """«فارسی / English» (or only the Persian) as texts per language; None when empty or a part
-    is longer than `limit`."""
+    """«فارسی / English» (or only the Persian, or «فارسی / -») as texts per language; None when
+    empty or a part is longer than `limit`."""
     parts = [part.strip() for part in normalize_text(typed).split("/", 1)]
-    if not parts[0] or any(len(part) > limit for part in parts):
+    if not parts[0] or is_skip(parts[0]) or any(len(part) > limit for part in parts):
         return None
-    return {"fa": parts[0], **({"en": parts[1]} if len(parts) == 2 and parts[1] else {})}
+    english = parts[1] if len(parts) == 2 and not is_skip(parts[1]) else ""
+    return {"fa": parts[0], **({"en": english} if english else {})}
 
 
 def read_bilingual_lines(

@@ -114,8 +114,7 @@ READINESS = Form(
             {
                 "fa": "چه چیز دیگری درباره آمادگی محله برای این کار مهم است؟",
                 "en": "What else matters for the neighbourhood's readiness for this work?",
-            },
-            hint={"fa": "اختیاری", "en": "Optional"},
+            },  # optional: the bot says so under the question, as for any optional one
         ),
     ),
 )

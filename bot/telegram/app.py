@@ -149,7 +149,7 @@ def build(settings: Settings) -> Hamgam:
     # Direct replies retry a little in place; the outbox has its own retries and pacing.
     bot.session.middleware(RetryTransientErrors())
     bot.session.middleware(CommitBeforeSending())
-    sender = Sender(_bot(settings, i18n), sessions, i18n, Limits(per_second=settings.send_rate))
+    sender = Sender(_bot(settings, i18n), sessions, Limits(per_second=settings.send_rate))
     storage, isolation = _conversations(settings, sessions)
     dispatcher = Dispatcher(
         storage=storage,

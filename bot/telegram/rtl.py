@@ -14,8 +14,14 @@ from bot.i18n.format import rtl_safe
 
 
 class RightToLeftLines(BaseRequestMiddleware):
-    """Every text and caption leaving the bot in Persian gets RLM on its left-to-right lines,
-    in one place rather than in every handler."""
+    """Every text and caption a handler sends in Persian gets RLM on its left-to-right lines,
+    in one place rather than in every handler.
+
+    It acts only while a reader's language is set (an update being handled, or a job speaking
+    in one language). Without one the text is already directed for its reader: a reply a handler
+    returned, which aiogram sends after the update's middlewares have exited (RightToLeftReplies
+    directed it), or an outbox row, directed per reader (and per half when in both languages) by
+    `bot.delivery.content.render`. Guessing the default language there put RLM before English."""
 
     def __init__(self, i18n: I18n) -> None:
         self.i18n = i18n
@@ -26,7 +32,8 @@ class RightToLeftLines(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        right_to_left(method, self.i18n.current_locale)
+        if (language := self.i18n.ctx_locale.get(None)) is not None:
+            right_to_left(method, language)
         return await make_request(bot, method)
 
 

@@ -31,7 +31,6 @@ from aiogram.types import (
     InputPollOption,
     Message,
 )
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
@@ -43,7 +42,6 @@ from bot.delivery.outbox import Claimed, Outcome
 from bot.delivery.pace import MAX_ATTEMPTS, MAX_RATE_LIMITED, Limits, Pace, backoff_s
 from bot.delivery.split import CAPTION_LIMIT, TEXT_LIMIT, split_html
 from bot.groups import service as groups
-from bot.i18n.format import rtl_safe
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +59,6 @@ class Sender:
         self,
         bot: Bot,
         sessions: async_sessionmaker[AsyncSession],
-        i18n: I18n,
         limits: Limits,
         concurrency: int = 64,
         idle_poll_s: float = 0.2,
@@ -69,7 +66,6 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.sessions = sessions
-        self.i18n = i18n
         self.limits = limits
         self.pace = Pace(limits)
         self.idle_poll_s = idle_poll_s
@@ -208,23 +204,21 @@ class Sender:
                     for button_row in rendered.buttons
                 ]
             )
-        locale = "fa" if row.language == "both" else row.language
         try:
             if row.content.stops_poll is not None:
                 await self._stop_poll(row.chat_id, row.content.stops_poll)
                 return Outcome(row.id, DeliveryStatus.SENT)
-            first, *rest = self._parts(rendered, row.content.media, locale)
-            with self.i18n.use_locale(locale):
-                message = await self._transmit(
-                    row.chat_id, rendered, first, row.content.media, None if rest else markup
-                )
-                if row.content.pin:
-                    with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
-                        await self.bot.pin_chat_message(
-                            row.chat_id, message.message_id, disable_notification=True
-                        )
-                if rest:
-                    message = await self._send_rest(row, rest, markup)
+            first, *rest = self._parts(rendered, row.content.media)
+            message = await self._transmit(
+                row.chat_id, rendered, first, row.content.media, None if rest else markup
+            )
+            if row.content.pin:
+                with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
+                    await self.bot.pin_chat_message(
+                        row.chat_id, message.message_id, disable_notification=True
+                    )
+            if rest:
+                message = await self._send_rest(row, rest, markup)
             return Outcome(
                 row.id,
                 DeliveryStatus.SENT,
@@ -292,11 +286,10 @@ class Sender:
         )
 
     @staticmethod
-    def _parts(rendered: Rendered, media: Media | None, locale: str) -> list[str]:
+    def _parts(rendered: Rendered, media: Media | None) -> list[str]:
         """The text in parts that each fit Telegram's limit: a caption first when there is a
-        file. RLM marks (bot/telegram/rtl.py) are added before measuring, since they count
-        too; the request middleware then finds them already there."""
-        text = rtl_safe(rendered.text, locale)
+        file. The text comes with its RLM marks (`render`), which count too."""
+        text = rendered.text
         if rendered.poll_options or not text:
             return [text]
         if media is None:

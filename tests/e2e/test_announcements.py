@@ -14,7 +14,7 @@ from bot import clock
 from bot.announcements.models import Announcement, AnnouncementStatus
 from bot.db import create_engine, session_factory, transaction
 from bot.groups.models import Group, GroupKind, Membership
-from bot.i18n.format import TEHRAN
+from bot.i18n.format import RLM, TEHRAN
 from bot.people.models import Person
 from tests.e2e.crowd import per_chat, seed_residents, wait_until_announced, wait_until_delivered
 from tests.e2e.harness import BotProcess, buttons, plain
@@ -259,3 +259,47 @@ async def test_announce_from_the_command_line(
     )
     output, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2 and "that moment has passed" in output.decode()
+
+
+async def test_a_dash_leaves_a_language_out_as_in_every_bilingual_step(
+    staff, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    await reza.send("/announce")
+    await reza.send(FA)
+    reply = await reza.send("-")  # the English: left out, not sent as «-»
+    assert "بدون پیوست" in buttons(reply.messages[-1])
+    await reza.press("بدون پیوست")
+    reply = await reza.press("همه")
+    assert "-" not in reply.texts and reply.texts.count(FA) == 2
+    await reza.press("✅ همین حالا بفرست")
+
+    await reza.send("/announce")
+    reply = await reza.send("—")  # the Persian left out: English only
+    assert "انگلیسی" in reply.text
+    assert "رد شدن: همان متن فارسی" not in buttons(reply.messages[-1])
+    reply = await reza.send("-")
+    assert "دست‌کم به یک زبان" in reply.text
+    await reza.send(EN)
+    await reza.press("بدون پیوست")
+    reply = await reza.press("همه")
+    # Persian readers read the English (the line marks they get are not what is tested here).
+    assert [text.lstrip(RLM) for text in reply.texts].count(EN) == 2
+    await reza.press("✅ همین حالا بفرست")
+    rows = await announcement_rows(sessions)
+    assert [(row.text_fa, row.text_en) for row in rows] == [(FA, None), (None, EN)]
+
+
+async def test_the_announcements_list_cuts_a_long_text_at_a_word_and_says_so(
+    staff, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    long = "باغچهٔ محله کاشته شد و همسایه‌ها هر روز به درختان تازه آب می‌دهند"
+    await compose(reza, long, None)
+    await reza.press("همه")
+    await reza.press("✅ همین حالا بفرست")
+    await wait_until_announced(sessions, 1)
+    reply = await reza.send("/announcements")
+    shown = next(line for line in reply.text.split("\n") if line.startswith("باغچهٔ"))
+    words = shown.removesuffix("…").split()
+    assert shown.endswith("…") and words == long.split()[: len(words)]  # whole words only

@@ -20,7 +20,7 @@ from bot.meetings.models import Meeting, MeetingInvitee
 from bot.meetings.recurrence import Frequency, from_first
 from bot.people.models import Person as PersonRow
 from tests.calendar_view import master_and_overrides, shown
-from tests.e2e.harness import BotProcess, plain
+from tests.e2e.harness import BotProcess, buttons, plain
 from tests.e2e.timeline import TimeMachine, eventually
 
 
@@ -391,3 +391,24 @@ async def test_reminders_go_on_after_a_one_off_meeting_has_ended(
     await asyncio.sleep(1.5)
     machine.travel_to(later - timedelta(hours=24) + timedelta(minutes=1))
     await eventually(lambda: _at_least(maryam, "⏰ یادآوری", 1))  # none for the first: it passed
+
+
+async def test_the_preview_before_the_invitations_shows_the_agenda(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    await working_group(sessions, await resident("مریم"))
+    await reza.send("/newmeeting")
+    await reza.press("☐ کارگروه سبز")
+    await reza.press("تمام")
+    await reza.send("جلسهٔ ماهانه")
+    await reza.send("Monthly meeting")
+    await reza.send("بررسی داده‌های محله")
+    await reza.send("Reviewing the neighbourhood's data")
+    await reza.send(jalali(three_days_ahead()))
+    await reza.press("۶۰ دقیقه")
+    await reza.send("سرای محله")
+    await reza.press("تکرار نمی‌شود")
+    reply = await reza.press("۲۴ ساعت و ۱ ساعت قبل")
+    assert "دستور جلسه" in reply.text and "بررسی داده‌های محله" in reply.text
+    assert "📨 دعوت‌ها فرستاده شود" in buttons(reply.messages[-1])

@@ -271,7 +271,8 @@ async def test_staff_write_a_survey_in_the_bot_and_read_its_results(
     reply = await reza.press("👤 با نام (کارکنان می‌بینند چه کسی چه پاسخی داده)")
     assert "پیش‌نمایش برای خوانندگان فارسی" in reply.text
     assert (
-        "Preview for English readers" in reply.text and "When do you go to the park?" in reply.text
+        "پیش‌نمایش برای خوانندگان انگلیسی" in reply.text
+        and "When do you go to the park?" in reply.text
     )
     assert "چند بار در هفته؟" in reply.text and "اختیاری" in reply.text
     reply = await reza.press("✅ انتشار")

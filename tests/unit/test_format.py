@@ -45,3 +45,12 @@ def test_language_code_decides_until_a_choice() -> None:
     assert language_from_code("fa") == "fa"
     assert language_from_code("de") == "fa"
     assert language_from_code(None) == "fa"
+
+
+def test_an_excerpt_is_cut_between_words_and_says_it_was_cut() -> None:
+    assert fmt.excerpt("باغچه کاشته شد", 40) == "باغچه کاشته شد"
+    assert fmt.excerpt("باغچهٔ محله کاشته شد", 14) == "باغچهٔ محله…"
+    assert fmt.excerpt("one two three", 8) == "one two…"  # «two» ends at the cut
+    assert fmt.excerpt("abcdefghijkl", 6) == "abcde…"  # one long word: cut inside it
+    assert fmt.excerpt("a  b\nc", 10) == "a b c"
+    assert all(len(fmt.excerpt("word " * 20, n)) <= n for n in range(2, 40))

@@ -111,3 +111,15 @@ def test_bilingual_texts_and_lines() -> None:
     ]
     assert read_bilingual_lines("فقط یکی", 60, 2, 8) is None
     assert is_skip(" - ") and is_skip("—") and not is_skip("نه")
+
+
+def test_a_dash_for_the_english_half_leaves_it_out_as_in_every_bilingual_step() -> None:
+    from bot.i18n.normalize import read_bilingual, read_bilingual_lines
+
+    assert read_bilingual("خانوار / -", 30) == {"fa": "خانوار"}
+    assert read_bilingual("خانوار / —", 30) == {"fa": "خانوار"}
+    assert read_bilingual("- / households", 30) is None  # Persian comes first here
+    assert read_bilingual_lines("شمال / -\nجنوب / South", 60, 2, 8) == [
+        {"fa": "شمال"},
+        {"fa": "جنوب", "en": "South"},
+    ]
