@@ -20,7 +20,7 @@ from bot.i18n.normalize import parse_int
 from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.people.service import StaffRemoval
-from bot.telegram.commands import set_staff_commands
+from bot.telegram.commands import set_person_commands
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.menu import MenuAction
@@ -106,7 +106,8 @@ async def add_staff(
         return
     added = await people.add_staff(session, telegram_id, person.id)
     await state.clear()
-    await set_staff_commands(bot, i18n, telegram_id, added.language, True)
+    roles = await people.roles_of(session, added)
+    await set_person_commands(bot, i18n, telegram_id, added.language, roles)
     await message.answer(_("Added to the backbone staff."))
     await list_staff(message, session)
 
@@ -208,7 +209,10 @@ async def remove_staff(
     verdict = await people.remove_staff(session, telegram_id, person.id)
     if verdict is StaffRemoval.REMOVED:
         await query.answer(_("Removed from the backbone staff."))
-        await set_staff_commands(bot, i18n, telegram_id, None, False)
+        removed = await people.find(session, telegram_id)
+        assert removed is not None
+        roles = await people.roles_of(session, removed)
+        await set_person_commands(bot, i18n, telegram_id, removed.language, roles)
     else:
         await _refuse(query, message, verdict)
     text, keyboard = await staff_overview(session)

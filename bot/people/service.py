@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, inspect, select, update
+from sqlalchemy import and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock, conversations
@@ -92,6 +92,23 @@ async def find_with_roles(
 ) -> tuple[Person | None, frozenset[Role]]:
     row = (await session.execute(_WITH_ROLES, {"telegram_id": telegram_id})).first()
     return (None, frozenset()) if row is None else (row[0], _roles(row[1], row[2]))
+
+
+async def with_more_than_everyone(
+    session: AsyncSession,
+) -> list[tuple[Person, frozenset[Role]]]:
+    """People who can be written to and whose roles give them more than everyone has: staff,
+    and members of a working group or the steering committee."""
+    rows = await session.execute(
+        select(Person, _GRANTED, _GROUP_KINDS).where(
+            Person.telegram_id.is_not(None),
+            or_(
+                Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == Role.STAFF)),
+                Person.id.in_(select(Membership.person_id)),
+            ),
+        )
+    )
+    return [(person, _roles(granted, kinds)) for person, granted, kinds in rows]
 
 
 async def arrive(
