@@ -644,14 +644,21 @@ async def staff_add(telegram_id: int) -> None:
 @click.argument("telegram_id", type=int)
 @coroutine
 async def staff_remove(telegram_id: int) -> None:
-    """Take the staff role away from the person with this Telegram id."""
+    """Take the staff role away from the person with this Telegram id (even the last one
+    who has started the bot: the shell is where staff are recovered)."""
     from bot.people import service as people
 
     async with _session() as session:
-        removed = await people.remove_staff(session, telegram_id, None)
-    if not removed:
+        removed = await people.remove_staff(session, telegram_id, None, keep_one_active=False)
+        active = await people.active_staff_count(session)
+    if removed is not people.StaffRemoval.REMOVED:
         raise click.ClickException(f"{telegram_id} is not staff.")
     click.echo(f"{telegram_id} is no longer staff.")
+    if not active:
+        click.echo(
+            "Warning: no staff member who has started the bot is left, so nobody can manage"
+            " Hamgam from Telegram. Add one with `hamgam staff add TELEGRAM_ID`."
+        )
 
 
 @staff.command("list")

@@ -2,12 +2,15 @@
 
 A feature asks with `ask(message, state, purpose)` and registers what follows with
 `@chosen(purpose)`; the picker keeps its choices in the conversation state, so it survives a
-restart like any other step.
+restart like any other step. Once chosen, the picker's message says who is in the audience:
+how many under each role and, for a small audience, their names on request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from html import escape
 from typing import Any
 
 from aiogram import F, Router
@@ -17,16 +20,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.groups import service as groups
 from bot.groups.models import GroupKind
+from bot.i18n import N_
+from bot.i18n import format as fmt
 from bot.people import audience as audiences
-from bot.people.audience import Audience, AudienceKind
+from bot.people.audience import NAMES_UP_TO, Audience, AudienceKind, Composition
 from bot.people.models import Role
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
+from handlers.locale import current_language, number
 
 router = Router(name="audience")
 router.callback_query.filter(PrivateChat(), Onboarded())
@@ -41,8 +48,19 @@ class Choosing(StatesGroup):
 
 
 class Pick(CallbackData, prefix="aud"):
-    action: str  # kind, pick, done
+    action: str  # kind, pick, done, names
     value: str = ""
+
+
+SHOWN_KEY = "audience_shown"  # the audience the picker's message describes, for «names»
+KIND_NAMES = {
+    AudienceKind.EVERYONE: N_("Everyone"),
+    AudienceKind.RESIDENTS: N_("Residents"),
+    AudienceKind.COMMITTEE: N_("Steering committee"),
+    AudienceKind.GROUPS: N_("Working groups: {chosen}"),
+    AudienceKind.AREAS: N_("Residents of the areas: {chosen}"),
+    AudienceKind.TAGS: N_("Residents tagged: {chosen}"),
+}
 
 
 def chosen(purpose: str) -> Callable[[Then], Then]:
@@ -97,9 +115,64 @@ def _picker(data: dict[str, Any]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def _then(
-    message: Message, state: FSMContext, session: AsyncSession, audience: Audience
+def _role_count(role: Role, count: int) -> str:
+    if role is Role.STAFF:
+        text = ngettext("{count} backbone staff member", "{count} backbone staff members", count)
+    elif role is Role.COMMITTEE:
+        text = ngettext(
+            "{count} steering committee member", "{count} steering committee members", count
+        )
+    elif role is Role.MEMBER:
+        text = ngettext("{count} working group member", "{count} working group members", count)
+    else:
+        text = ngettext("{count} resident", "{count} residents", count)
+    return text.format(count=number(count))
+
+
+def composition_text(heading: str, composition: Composition) -> str:
+    """Who an audience reaches, by role, with their names when they were asked for."""
+    language = current_language()
+    total = composition.total
+    lines = [
+        ngettext(
+            "👥 <b>{audience}</b>: {count} person", "👥 <b>{audience}</b>: {count} people", total
+        ).format(audience=escape(heading), count=number(total))
+    ]
+    for role, count in composition.by_role.items():
+        line = "• " + _role_count(role, count)
+        if composition.names is not None:
+            line += ": " + escape(fmt.listing(composition.names[role], language))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+async def _show(
+    message: Message, state: FSMContext, session: AsyncSession, audience: Audience, heading: str
 ) -> None:
+    """Turns the picker's message into what was chosen and who is in it."""
+    composition = await audiences.composition(session, audience)
+    # The button names this very message's audience: one from an older picker expires.
+    token = secrets.token_hex(4)
+    await state.update_data(
+        {SHOWN_KEY: {"audience": audience.to_json(), "heading": heading, "token": token}}
+    )
+    builder = InlineKeyboardBuilder()
+    if 0 < composition.total <= NAMES_UP_TO:
+        _button(builder, _("👥 Show the names"), "names", token)
+    await message.edit_text(
+        composition_text(heading, composition), reply_markup=builder.as_markup()
+    )
+
+
+async def _then(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    audience: Audience,
+    chosen: Sequence[str] = (),
+) -> None:
+    heading = _(KIND_NAMES[audience.kind]).format(chosen=fmt.listing(chosen, current_language()))
+    await _show(message, state, session, audience, heading)
     then = _NEXT[(await state.get_data())["audience_for"]]
     await state.update_data({"choices": None, "picked": None, "kind": None})
     await then(message, state, session, audience)
@@ -167,7 +240,8 @@ async def choices_done(
     if not data.get("choices"):
         await query.answer(_("This button has expired."), show_alert=True)
         return
-    values = [data["choices"][index][0] for index in data.get("picked") or []]
+    picked = [data["choices"][index] for index in data.get("picked") or []]
+    values = [value for value, _label in picked]
     if not values:
         await query.answer(_("Choose at least one."), show_alert=True)
         return
@@ -179,7 +253,34 @@ async def choices_done(
         areas=tuple(values) if kind is AudienceKind.AREAS else (),
         tags=tuple(values) if kind is AudienceKind.TAGS else (),
     )
-    await _then(message, state, session, audience)
+    await _then(message, state, session, audience, [label for _value, label in picked])
+
+
+@router.callback_query(Pick.filter(F.action == "names"))
+async def show_names(
+    query: CallbackQuery,
+    callback_data: Pick,
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+) -> None:
+    """The names behind the counts, for a small audience, while its feature is still open."""
+    shown = (await state.get_data()).get(SHOWN_KEY)
+    if not shown or shown["token"] != callback_data.value:
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    audience = Audience.from_json(shown["audience"])
+    composition = await audiences.composition(session, audience, with_names=True)
+    if composition.names is None:
+        await query.answer(
+            _("It is more than {count} people now, too many to list by name.").format(
+                count=number(NAMES_UP_TO)
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await message.edit_text(composition_text(shown["heading"], composition))
 
 
 @router.callback_query(Pick.filter())

@@ -10,15 +10,17 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.groups import service as groups
 from bot.groups.models import Group, GroupKind
 from bot.groups.service import NAME_MAX, GroupError, GroupProblem
+from bot.people import service as people
 from bot.people.models import Person, Role
+from bot.telegram.commands import set_person_commands
 from bot.telegram.filters import GroupChat, PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import number
@@ -316,11 +318,17 @@ async def remove_member(
     session: AsyncSession,
     person: Person,
     language: str,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     removed = await groups.remove_member(
         session, callback_data.group_id, callback_data.person_id, person.id
     )
     await query.answer(_("Removed.") if removed else _("They are no longer a member."))
+    former = await session.get(Person, callback_data.person_id)
+    if removed and former is not None and former.telegram_id is not None:
+        roles = await people.roles_of(session, former)
+        await set_person_commands(bot, i18n, former.telegram_id, former.language, roles)
     try:
         await _show_members(message, session, callback_data.group_id, language)
     except GroupError as error:

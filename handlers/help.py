@@ -8,14 +8,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.people.models import Role
-from bot.telegram.commands import EVERYONE, GROUP_CHAT, STAFF
+from bot.telegram.commands import GROUP_CHAT, private_commands
 from handlers.menu import MenuAction, menu_keyboard
 
 router = Router(name="help")
 
 
 def help_text(roles: frozenset[Role], private: bool) -> str:
-    entries = EVERYONE + (STAFF if Role.STAFF in roles else []) if private else GROUP_CHAT
+    entries = private_commands(roles) if private else GROUP_CHAT
     lines = [_("<b>What I can do for you</b>")]
     lines += [f"/{command} — {_(description)}" for command, description in entries]
     return "\n".join(lines)

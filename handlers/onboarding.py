@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -25,7 +25,7 @@ from bot.people import service as people
 from bot.people.models import Person, Role
 from bot.people.service import OnboardingStep, onboarding_step
 from bot.telegram.app import Hamgam
-from bot.telegram.commands import set_staff_commands
+from bot.telegram.commands import has_own_menu, set_person_commands
 from bot.telegram.filters import PrivateChat
 from handlers.locale import number
 from handlers.menu import MenuAction, menu_keyboard
@@ -102,27 +102,43 @@ async def ask_consent(message: Message, least: int) -> None:
 
 
 async def continue_onboarding(
-    message: Message, person: Person, roles: frozenset[Role], hamgam: Hamgam
+    message: Message,
+    person: Person,
+    roles: frozenset[Role],
+    hamgam: Hamgam,
+    *,
+    back_from_stop: bool = False,
 ) -> None:
-    """Show whatever the person still has to do, or the menu when they are done."""
+    """Show whatever the person still has to do, or the menu when they are done: one welcome,
+    which says so when they come back after /stop."""
     step = onboarding_step(person)
     if step is OnboardingStep.LANGUAGE:
         await ask_language(message)
     elif step is OnboardingStep.CONSENT:
         await ask_consent(message, hamgam.settings.anonymous_min_responses)
     else:
+        name = escape(person.display_name or "")
         await message.answer(
-            _("Welcome back, {name}! What would you like to do?").format(
-                name=escape(person.display_name or "")
-            ),
+            _(
+                "Welcome back, {name}! You will receive messages from Hamgam again."
+                " What would you like to do?"
+            ).format(name=name)
+            if back_from_stop
+            else _("Welcome back, {name}! What would you like to do?").format(name=name),
             reply_markup=menu_keyboard(roles),
         )
 
 
 async def _join_pending_group(
-    message: Message, session: AsyncSession, person: Person, state: FSMContext
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
 ) -> bool:
-    """Use an invite code kept from /start; True when the person is now in a group."""
+    """Use an invite code kept from /start; True when the person is now in a group (and their
+    menu has what members can do)."""
     code = (await state.get_data()).get(INVITE_KEY)
     if not code:
         return False
@@ -137,6 +153,9 @@ async def _join_pending_group(
     name = escape(group.name(language))
     if outcome is JoinOutcome.JOINED:
         await message.answer(_("You have joined «{group}». 🎉").format(group=name))
+        if person.telegram_id is not None:
+            roles = await people.roles_of(session, person)
+            await set_person_commands(bot, i18n, person.telegram_id, language, roles)
     else:
         await message.answer(_("You are already a member of «{group}».").format(group=name))
     return True
@@ -151,20 +170,20 @@ async def start(
     roles: frozenset[Role],
     state: FSMContext,
     hamgam: Hamgam,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     await state.set_state(None)
-    if person.opted_out_at is not None or person.unreachable_at is not None:
-        was_opted_out = person.opted_out_at is not None
+    back_from_stop = person.opted_out_at is not None
+    if back_from_stop or person.unreachable_at is not None:
         people.opt_in(person)
-        if was_opted_out:
-            await message.answer(_("Welcome back! You will receive messages from Hamgam again."))
     if command.args:
         await state.update_data({INVITE_KEY: command.args.strip()[:64]})
     if onboarding_step(person) is OnboardingStep.DONE and await _join_pending_group(
-        message, session, person, state
+        message, session, person, state, bot, i18n
     ):
         roles = await people.roles_of(session, person)
-    await continue_onboarding(message, person, roles, hamgam)
+    await continue_onboarding(message, person, roles, hamgam, back_from_stop=back_from_stop)
 
 
 @router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)))
@@ -192,8 +211,8 @@ async def choose_language(
                 _("Done. I will speak English with you from now on."),
                 reply_markup=menu_keyboard(roles),
             )
-        if Role.STAFF in roles and person.telegram_id is not None:
-            await set_staff_commands(query.bot, i18n, person.telegram_id, language, True)
+        if has_own_menu(roles) and person.telegram_id is not None:
+            await set_person_commands(query.bot, i18n, person.telegram_id, language, roles)
 
 
 @router.callback_query(Consent.filter())
@@ -203,6 +222,8 @@ async def give_consent(
     session: AsyncSession,
     person: Person,
     state: FSMContext,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     await query.answer()
     step = onboarding_step(person)
@@ -213,7 +234,7 @@ async def give_consent(
         people.consent(person)
         if message.reply_markup is not None:
             await message.edit_reply_markup(reply_markup=None)
-        if not await _join_pending_group(message, session, person, state):
+        if not await _join_pending_group(message, session, person, state, bot, i18n):
             # Whoever comes without an invite is a resident of the neighbourhood.
             await people.grant(session, person, Role.RESIDENT)
         await session.flush()

@@ -34,7 +34,7 @@ from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person, Role
 from bot.reports import digest as digests
 from bot.reports import summary
-from bot.reports.models import DigestFrequency
+from bot.reports.models import Digest, DigestFrequency
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
@@ -361,34 +361,53 @@ class DigestButton(CallbackData, prefix="dig"):
     choice: str
 
 
-@router.message(Command("digest"))
-async def digest_settings(message: Message, session: AsyncSession) -> None:
+def _digest_choice(current: Digest | None) -> str:
+    """The key of the choice in force: "stop" when the digest is off, "" if none matches."""
+    if current is None or current.next_at is None:
+        return "stop"
+    return next(
+        (
+            key
+            for key, (frequency, kind) in DIGEST_CHOICES.items()
+            if frequency == current.frequency and kind == current.audience["kind"]
+        ),
+        "",
+    )
+
+
+async def _digest_view(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
+    """How the digest stands, with the choices to change it (the one in force is ticked)."""
     language = current_language()
     current = await digests.current(session)
+    chosen = _digest_choice(current)
     if current is None or current.next_at is None:
         state = _("The progress digest is off.")
     else:
-        key = next(
-            (
-                key
-                for key, (frequency, kind) in DIGEST_CHOICES.items()
-                if frequency == current.frequency and kind == current.audience["kind"]
-            ),
-            "",
-        )
         state = _("The progress digest goes {how}; next on {moment}.").format(
-            how=_(DIGEST_LABELS[key]).lower() if key else "—",
+            how=_(DIGEST_LABELS[chosen]).lower() if chosen else "—",
             moment=fmt.moment(current.next_at, language),
         )
-    await message.answer(
-        state + "\n" + _("It tells how the indicators and the check-ins went since the last one."),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=_(label), callback_data=DigestButton(choice=key).pack())]
-                for key, label in DIGEST_LABELS.items()
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=("✓ " if key == chosen and key != "stop" else "") + _(label),
+                    callback_data=DigestButton(choice=key).pack(),
+                )
             ]
-        ),
+            for key, label in DIGEST_LABELS.items()
+        ]
     )
+    text = (
+        state + "\n" + _("It tells how the indicators and the check-ins went since the last one.")
+    )
+    return text, keyboard
+
+
+@router.message(Command("digest"))
+async def digest_settings(message: Message, session: AsyncSession) -> None:
+    text, keyboard = await _digest_view(session)
+    await message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(DigestButton.filter())
@@ -399,8 +418,12 @@ async def digest_chosen(
     session: AsyncSession,
     person: Person,
 ) -> None:
+    """Changes the digest and shows the message again as it now stands, not only in a pop-up."""
     if callback_data.choice not in DIGEST_LABELS:
         await query.answer(_("This button has expired."), show_alert=True)
+        return
+    if callback_data.choice == _digest_choice(await digests.current(session)):
+        await query.answer(_("It is so already."))  # the message already says it
         return
     if callback_data.choice == "stop":
         await digests.configure(session, None, None, person.id)
@@ -412,10 +435,11 @@ async def digest_chosen(
         await query.answer(
             _("Set. The first one goes on {moment}.").format(
                 moment=fmt.moment(digest.next_at, current_language())
-            ),
-            show_alert=True,
+            )
         )
-    await message.edit_reply_markup(reply_markup=None)
+    await session.flush()
+    text, keyboard = await _digest_view(session)
+    await message.edit_text(text, reply_markup=keyboard)
 
 
 def digest_text(report: summary.Report, language: str) -> str:

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
+from bot import clock
 from bot.cli import main
+from bot.db import create_engine, session_factory, transaction
+from bot.people.models import Person as PersonRow
 from bot.sandbox import SandboxClient
 from tests.conftest import TOKEN
 from tests.e2e.harness import free_port
@@ -36,6 +40,36 @@ def test_migrate_then_manage_staff(env: dict[str, str]) -> None:
     result = runner.invoke(main, ["staff", "remove", "424242"])
     assert result.exit_code == 1 and "not staff" in result.output
     assert "424242" not in runner.invoke(main, ["staff", "list"]).output
+
+
+def test_the_shell_may_remove_the_last_staff_member_who_started_the_bot_and_says_so(
+    env: dict[str, str],
+) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"])
+    for telegram_id in ("501", "502"):
+        runner.invoke(main, ["staff", "add", telegram_id])
+    asyncio.run(_started_the_bot(os.environ["DATABASE_URL"], 501, 502))
+    runner.invoke(main, ["staff", "add", "424242"])  # never started the bot
+
+    result = runner.invoke(main, ["staff", "remove", "502"])
+    assert result.exit_code == 0 and "Warning" not in result.output
+    result = runner.invoke(main, ["staff", "remove", "501"])
+    assert result.exit_code == 0 and "501 is no longer staff." in result.output
+    assert "no staff member who has started the bot is left" in result.output
+    assert "hamgam staff add" in result.output
+
+
+async def _started_the_bot(database_url: str, *telegram_ids: int) -> None:
+    """As if these people had sent /start and agreed to the privacy note."""
+    engine = create_engine(database_url)
+    async with transaction(session_factory(engine)) as session:
+        await session.execute(
+            update(PersonRow)
+            .where(PersonRow.telegram_id.in_(telegram_ids))
+            .values(consented_at=clock.now(), language="fa", display_name="Reza")
+        )
+    await engine.dispose()
 
 
 def test_people_get_an_area_and_tags(env: dict[str, str]) -> None:

@@ -1,6 +1,11 @@
 """Who receives something: everyone, residents, the steering committee, working groups, or
 residents of some areas or with some tags (targeted engagement). Only people who agreed to the
-privacy note and can be written to are ever counted."""
+privacy note and can be written to are ever counted.
+
+Residents are everyone but the backbone staff, however they came (by /start or by a group's
+invite link): staff run the initiative, the rest of its people live in the neighbourhood. The
+README's table "Audiences" says the same.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.groups.models import Group, GroupKind, Membership
@@ -59,46 +64,107 @@ def reachable() -> Any:
     )
 
 
+def _staff() -> Any:
+    return Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == Role.STAFF))
+
+
+def _in_groups(kind: GroupKind) -> Any:
+    return Person.id.in_(
+        select(Membership.person_id)
+        .join(Group, Group.id == Membership.group_id)
+        .where(Group.kind == kind)
+    )
+
+
 def _residents() -> Any:
-    return Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == Role.RESIDENT))
+    return ~_staff()
+
+
+def _conditions(audience: Audience) -> list[Any]:
+    """Who is in the audience, besides being reachable."""
+    match audience.kind:
+        case AudienceKind.EVERYONE:
+            return []
+        case AudienceKind.RESIDENTS:
+            return [_residents()]
+        case AudienceKind.COMMITTEE:
+            return [_in_groups(GroupKind.STEERING_COMMITTEE)]
+        case AudienceKind.GROUPS:
+            return [
+                Person.id.in_(
+                    select(Membership.person_id).where(Membership.group_id.in_(audience.group_ids))
+                )
+            ]
+        case AudienceKind.AREAS:
+            return [_residents(), Person.area.in_(audience.areas)]
+        case AudienceKind.TAGS:
+            return [
+                _residents(),
+                Person.id.in_(select(PersonTag.person_id).where(PersonTag.tag.in_(audience.tags))),
+            ]
 
 
 def recipients(audience: Audience) -> Select[tuple[int, int, str | None]]:
     """(person id, Telegram id, language) of everyone the audience reaches, each once."""
-    query = select(Person.id, Person.telegram_id, Person.language).where(reachable())
-    match audience.kind:
-        case AudienceKind.EVERYONE:
-            pass
-        case AudienceKind.RESIDENTS:
-            query = query.where(_residents())
-        case AudienceKind.COMMITTEE:
-            query = query.where(
-                Person.id.in_(
-                    select(Membership.person_id)
-                    .join(Group, Group.id == Membership.group_id)
-                    .where(Group.kind == GroupKind.STEERING_COMMITTEE)
-                )
-            )
-        case AudienceKind.GROUPS:
-            query = query.where(
-                Person.id.in_(
-                    select(Membership.person_id).where(Membership.group_id.in_(audience.group_ids))
-                )
-            )
-        case AudienceKind.AREAS:
-            query = query.where(_residents(), Person.area.in_(audience.areas))
-        case AudienceKind.TAGS:
-            query = query.where(
-                _residents(),
-                Person.id.in_(select(PersonTag.person_id).where(PersonTag.tag.in_(audience.tags))),
-            )
-    return query.order_by(Person.id)
+    return (
+        select(Person.id, Person.telegram_id, Person.language)
+        .where(reachable(), *_conditions(audience))
+        .order_by(Person.id)
+    )
 
 
 async def count(session: AsyncSession, audience: Audience) -> int:
     return int(
         await session.scalar(select(func.count()).select_from(recipients(audience).subquery())) or 0
     )
+
+
+# Each person is shown under one role, the first of these they hold, so the counts add up.
+SHOWN_ROLES = (Role.STAFF, Role.COMMITTEE, Role.MEMBER, Role.RESIDENT)
+NAMES_UP_TO = 30  # an audience this small can be listed by name in its preview
+
+
+def _shown_role() -> Any:
+    return case(
+        (_staff(), Role.STAFF.value),
+        (_in_groups(GroupKind.STEERING_COMMITTEE), Role.COMMITTEE.value),
+        (_in_groups(GroupKind.WORKING_GROUP), Role.MEMBER.value),
+        else_=Role.RESIDENT.value,
+    )
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Who an audience reaches: how many under each role, in SHOWN_ROLES order, and their names
+    when there are at most NAMES_UP_TO of them (and they were asked for)."""
+
+    by_role: dict[Role, int]
+    names: dict[Role, list[str]] | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_role.values())
+
+
+async def composition(
+    session: AsyncSession, audience: Audience, *, with_names: bool = False
+) -> Composition:
+    people = (
+        select(Person.display_name.label("name"), _shown_role().label("role"))
+        .where(reachable(), *_conditions(audience))
+        .subquery()
+    )
+    rows = (
+        await session.execute(select(people.c.role, func.count()).group_by(people.c.role))
+    ).all()
+    found = {Role(role): int(n) for role, n in rows}
+    by_role = {role: found[role] for role in SHOWN_ROLES if found.get(role)}
+    if not with_names or sum(by_role.values()) > NAMES_UP_TO:
+        return Composition(by_role)
+    names: dict[Role, list[str]] = {role: [] for role in by_role}
+    for name, role in await session.execute(select(people.c.name, people.c.role)):
+        names[Role(role)].append(name or "—")
+    return Composition(by_role, {role: sorted(listed) for role, listed in names.items()})
 
 
 async def known_areas(session: AsyncSession) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, inspect, select, update
+from sqlalchemy import and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock, conversations
@@ -91,6 +92,23 @@ async def find_with_roles(
 ) -> tuple[Person | None, frozenset[Role]]:
     row = (await session.execute(_WITH_ROLES, {"telegram_id": telegram_id})).first()
     return (None, frozenset()) if row is None else (row[0], _roles(row[1], row[2]))
+
+
+async def with_more_than_everyone(
+    session: AsyncSession,
+) -> list[tuple[Person, frozenset[Role]]]:
+    """People who can be written to and whose roles give them more than everyone has: staff,
+    and members of a working group or the steering committee."""
+    rows = await session.execute(
+        select(Person, _GRANTED, _GROUP_KINDS).where(
+            Person.telegram_id.is_not(None),
+            or_(
+                Person.id.in_(select(PersonRole.person_id).where(PersonRole.role == Role.STAFF)),
+                Person.id.in_(select(Membership.person_id)),
+            ),
+        )
+    )
+    return [(person, _roles(granted, kinds)) for person, granted, kinds in rows]
 
 
 async def arrive(
@@ -219,13 +237,61 @@ async def add_staff(session: AsyncSession, telegram_id: int, actor_id: int | Non
     return person
 
 
-async def remove_staff(session: AsyncSession, telegram_id: int, actor_id: int | None) -> bool:
+class StaffRemoval(StrEnum):
+    REMOVED = "removed"
+    NOT_STAFF = "not_staff"
+    LAST_ACTIVE = "last_active"  # they are the last staff member who can use the bot
+
+
+def _active() -> Any:
+    """Staff who can act in the bot: they have started it and agreed to the privacy note."""
+    return and_(
+        Person.telegram_id.is_not(None),
+        Person.consented_at.is_not(None),
+    )
+
+
+async def _staff_grants(session: AsyncSession) -> list[tuple[int, bool]]:
+    """(Telegram id, active) of every staff member, with their grants locked on PostgreSQL, so
+    two staff removing each other at once cannot both pass the last-one check."""
+    rows = await session.execute(
+        select(Person.telegram_id, _active())
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == Role.STAFF)
+        .with_for_update(of=PersonRole)
+    )
+    return [(telegram_id, bool(active)) for telegram_id, active in rows]
+
+
+async def active_staff_count(session: AsyncSession) -> int:
+    return sum(active for _telegram_id, active in await _staff_grants(session))
+
+
+async def can_remove_staff(session: AsyncSession, telegram_id: int) -> StaffRemoval:
+    """Whether the bot may take this person's staff role: never from the last staff member who
+    has started the bot, or nobody could manage Hamgam from Telegram any more."""
+    grants = await _staff_grants(session)
+    if not any(staff_id == telegram_id for staff_id, _active_ in grants):
+        return StaffRemoval.NOT_STAFF
+    others_active = sum(active for staff_id, active in grants if staff_id != telegram_id)
+    return StaffRemoval.REMOVED if others_active else StaffRemoval.LAST_ACTIVE
+
+
+async def remove_staff(
+    session: AsyncSession, telegram_id: int, actor_id: int | None, *, keep_one_active: bool = True
+) -> StaffRemoval:
+    """Take the staff role away. The bot keeps one active staff member (`keep_one_active`);
+    the shell operator, who can always add staff again, may remove anyone."""
+    if keep_one_active:
+        verdict = await can_remove_staff(session, telegram_id)
+        if verdict is not StaffRemoval.REMOVED:
+            return verdict
     person = await find(session, telegram_id)
     if person is None or not await revoke(session, person, Role.STAFF):
-        return False
+        return StaffRemoval.NOT_STAFF
     audit.record(session, actor_id, "staff.remove", f"person:{person.id}", telegram_id=telegram_id)
     await session.flush()
-    return True
+    return StaffRemoval.REMOVED
 
 
 async def staff(session: AsyncSession) -> list[Person]:

@@ -1,8 +1,9 @@
-"""The command menus Telegram shows, per language and per role."""
+"""The command menus Telegram shows, per language and per role, and the list /help shows."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
@@ -17,6 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import LANGUAGES, N_
 from bot.people import service as people
+from bot.people.models import Role
 
 if TYPE_CHECKING:
     from bot.telegram.app import Hamgam
@@ -29,12 +31,16 @@ EVERYONE: list[tuple[str, str]] = [
     ("language", N_("Change the language")),
     ("privacy", N_("What is stored and who sees it")),
     ("stop", N_("Stop receiving messages")),
-    ("mycheckins", N_("My check-ins and answers")),
     ("surveys", N_("Open surveys for me")),
     ("meetings", N_("My meetings")),
     ("progress", N_("Progress on our shared indicators")),
-    ("report_value", N_("Report an indicator's value")),
     ("forget", N_("Delete my data")),
+]
+# For people in a working group or the steering committee, whose groups have check-ins and
+# indicators, and for staff, who may report any indicator.
+GROUP_MEMBERS: list[tuple[str, str]] = [
+    ("mycheckins", N_("My check-ins and answers")),
+    ("report_value", N_("Report an indicator's value")),
 ]
 STAFF: list[tuple[str, str]] = [
     ("groups", N_("Working groups and the steering committee")),
@@ -60,6 +66,20 @@ GROUP_CHAT: list[tuple[str, str]] = [
 ]
 
 
+def private_commands(roles: Set[Role]) -> list[tuple[str, str]]:
+    """What a person can do in their own chat, by their roles: /help and the menu list this."""
+    entries = list(EVERYONE)
+    if roles & {Role.MEMBER, Role.COMMITTEE, Role.STAFF}:
+        entries += GROUP_MEMBERS
+    if Role.STAFF in roles:
+        entries += STAFF
+    return entries
+
+
+def has_own_menu(roles: Set[Role]) -> bool:
+    return private_commands(roles) != EVERYONE
+
+
 def _commands(i18n: I18n, entries: list[tuple[str, str]], language: str) -> list[BotCommand]:
     return [
         BotCommand(command=name, description=i18n.gettext(text, locale=language))
@@ -68,6 +88,8 @@ def _commands(i18n: I18n, entries: list[tuple[str, str]], language: str) -> list
 
 
 async def sync_commands(hamgam: Hamgam) -> None:
+    """Everyone's menu at start: the default one, and their own for those with more to do
+    (roles can change while the bot is down, from the shell or STAFF_IDS)."""
     bot, i18n = hamgam.bot, hamgam.i18n
     for language in LANGUAGES:
         code = None if language == "fa" else language  # Persian is what everyone else sees
@@ -80,22 +102,23 @@ async def sync_commands(hamgam: Hamgam) -> None:
             language_code=code,
         )
     async with hamgam.sessions() as session:
-        for person in await people.staff(session):
-            if person.telegram_id is not None:
-                await set_staff_commands(bot, i18n, person.telegram_id, person.language, True)
+        for person, roles in await people.with_more_than_everyone(session):
+            assert person.telegram_id is not None
+            await set_person_commands(bot, i18n, person.telegram_id, person.language, roles)
 
 
-async def set_staff_commands(
-    bot: Bot, i18n: I18n, chat_id: int, language: str | None, is_staff: bool
+async def set_person_commands(
+    bot: Bot, i18n: I18n, chat_id: int, language: str | None, roles: Set[Role]
 ) -> None:
-    """Staff see their extra commands in their own chat; a removed staff member stops seeing
-    them. A staff member who has not started the bot yet gets them at the next start."""
+    """A person's own menu in their chat, after their roles or language change: the default
+    one (nothing of their own) unless their roles give them more. Someone made staff before
+    starting the bot gets theirs at the next start."""
     scope = BotCommandScopeChat(chat_id=chat_id)
-    language = language or "fa"
     try:
-        if is_staff:
-            await bot.set_my_commands(_commands(i18n, EVERYONE + STAFF, language), scope)
+        if has_own_menu(roles):
+            entries = _commands(i18n, private_commands(roles), language or "fa")
+            await bot.set_my_commands(entries, scope)
         else:
             await bot.delete_my_commands(scope)
     except TelegramAPIError as error:
-        log.info("Staff commands for chat %s not set: %s", chat_id, error.message)
+        log.info("Commands for chat %s not set: %s", chat_id, error.message)

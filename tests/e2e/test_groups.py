@@ -96,7 +96,7 @@ async def test_a_resident_trying_staff_commands_is_refused_in_their_language(
         "grp:new_wg:0",
         "grp:open:1",
         "grp:invite:1",
-        "staff:add:0",
+        "staff:add:0:",
         "menu:groups",
         "ann:cancel:1",
     ):
@@ -157,7 +157,8 @@ async def test_staff_add_staff_by_id_typed_in_persian_digits(staff, resident, se
     reply = await neda.send("/groups")
     assert "هنوز هیچ گروهی" in reply.text
 
-    reply = await reza.press(f"✖ {neda.first_name}")
+    await reza.press(f"✖ {neda.first_name}")
+    reply = await reza.press("✔ بله، حذف شود")
     assert reply.answer and "حذف شد" in reply.answer["text"]
     reply = await neda.send("/groups")
     assert "کارکنان سازمان پشتیبان برمی‌آید" in reply.text

@@ -106,6 +106,7 @@ async def test_staff_who_lose_the_role_while_writing_an_announcement_cannot_send
 
     await mina.send("/staff")
     await mina.press("✖ رضا")
+    await mina.press("✔ بله، حذف شود")
 
     reply = await reza.press("✅ همین حالا بفرست")
     assert reply.answer is not None and "فقط از دست کارکنان سازمان پشتیبان" in reply.answer["text"]
