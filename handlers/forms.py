@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -29,3 +30,13 @@ async def too_long(message: Message, limit: int) -> None:
     await message.answer(
         _("Please write it in up to {limit} characters.").format(limit=number(limit))
     )
+
+
+async def show_answer(message: Message, answer: str) -> None:
+    """A question answered with a button keeps its text and shows the answer under it
+    («✓ …») in place of its buttons, so the chat reads as what was asked and answered."""
+    mark = f"✓ {answer}"
+    if (message.text or "").endswith(mark):  # pressed twice
+        await message.edit_reply_markup(reply_markup=None)
+        return
+    await message.edit_text(f"{message.html_text}\n\n{escape(mark)}", reply_markup=None)

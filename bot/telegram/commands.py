@@ -30,6 +30,7 @@ EVERYONE: list[tuple[str, str]] = [
     ("privacy", N_("What is stored and who sees it")),
     ("stop", N_("Stop receiving messages")),
     ("mycheckins", N_("My check-ins and answers")),
+    ("away", N_("Away for a while, or back")),
     ("surveys", N_("Open surveys for me")),
     ("meetings", N_("My meetings")),
     ("progress", N_("Progress on our shared indicators")),
