@@ -265,8 +265,10 @@ async def away(
     session: AsyncSession,
     person: Person,
     hamgam: Hamgam,
+    state: FSMContext,
 ) -> None:
     """«I'm away» under a question (that round is skipped too) or «until I say I'm back»."""
+    await _no_day_awaited(state)
     await checkins.away(session, person, None, callback_data.round_id or None)
     await query.answer()
     if callback_data.round_id:
@@ -289,10 +291,12 @@ async def away_for(
     session: AsyncSession,
     person: Person,
     hamgam: Hamgam,
+    state: FSMContext,
 ) -> None:
     if callback_data.value not in AWAY_FOR_DAYS:
         await query.answer(_("This button has expired."), show_alert=True)
         return
+    await _no_day_awaited(state)
     today = clock.now().astimezone(hamgam.settings.tz).date()
     back_on = today + timedelta(days=callback_data.value)
     await checkins.away(session, person, _start_of(back_on, hamgam))
@@ -338,7 +342,8 @@ async def away_until_typed(
 
 
 @router.callback_query(CheckinButton.filter(F.action == "back"))
-async def back(query: CallbackQuery, message: Message, person: Person) -> None:
+async def back(query: CallbackQuery, message: Message, person: Person, state: FSMContext) -> None:
+    await _no_day_awaited(state)
     was_away = checkins.is_away(person, clock.now())
     checkins.back(person)
     await query.answer()
@@ -346,6 +351,13 @@ async def back(query: CallbackQuery, message: Message, person: Person) -> None:
     await message.answer(
         _("Welcome back! The next check-in will reach you.") if was_away else _("You are not away.")
     )
+
+
+async def _no_day_awaited(state: FSMContext) -> None:
+    """A button that settles the away period ends the wait for a typed day, which would
+    otherwise take the person's next words as one."""
+    if await state.get_state() == AwayUntil.day.state:
+        await state.clear()
 
 
 @router.message(Command("away"))

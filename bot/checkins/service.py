@@ -354,7 +354,11 @@ def back(person: Person) -> None:
 
 
 async def return_from_away(session: AsyncSession, now: datetime) -> None:
-    """Those whose away period has ended are back, as if they had said so."""
+    """Those whose away period has ended are back, as if they had said so (written only when
+    someone is due: the clock asks every second, and SQLite has one writer)."""
+    due = select(Person.id).where(Person.away_until <= now).limit(1)
+    if await session.scalar(due) is None:
+        return
     await session.execute(
         update(Person).where(Person.away_until <= now).values(away_since=None, away_until=None)
     )

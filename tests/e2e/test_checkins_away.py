@@ -10,6 +10,7 @@ from persiantools.jdatetime import JalaliDate
 from sqlalchemy import select
 
 from bot import clock
+from bot.checkins.models import CheckinRound
 from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from bot.people.models import Person as PersonRow
@@ -36,6 +37,11 @@ async def test_an_away_member_finds_the_way_back_in_mycheckins_and_in_help(
     TimeMachine().travel_to(due + timedelta(minutes=1))
     await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
     await neda.press("در دسترس نیستم")
+    async with sessions() as session:
+        round_id = await session.scalar(select(CheckinRound.id))
+    prompt = next(m for m in await neda.inbox() if "پرسش ۱ از ۳" in plain(m))
+    reply = await neda.tap(f"chk:opt:{round_id}:0:0", prompt["message_id"])  # a stale button
+    assert "برگشتم" in buttons(reply.messages[-1])
 
     reply = await neda.send("/help")
     assert "/away" in reply.text
@@ -136,3 +142,8 @@ async def test_away_for_a_week_in_english_and_a_gregorian_date(
     reply = await sara.send(later.isoformat())
     assert f"until {fmt.day(later, 'en')}" in reply.text
     assert "\u200f" not in plain(reply.messages[-1])
+
+    await sara.press("Until a day I type")
+    await sara.press("I'm back")  # she settles it with a button instead
+    await sara.send(later.isoformat())
+    assert (await stored(sessions, sara)).away_since is None
