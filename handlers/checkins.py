@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from bot.checkins.questions import (
     read_answer,
 )
 from bot.checkins.schedule import Schedule
-from bot.checkins.service import Pending, Refusal, RoundSummary
+from bot.checkins.service import AwayError, AwayProblem, Pending, Refusal, RoundSummary
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.content import Button, Content, pick, render
@@ -65,7 +65,6 @@ class AwayUntil(StatesGroup):
 
 
 AWAY_FOR_DAYS = (7, 14)
-AWAY_AT_MOST = timedelta(days=366)
 
 
 def question_text(pending: Pending, language: str) -> str:
@@ -297,9 +296,9 @@ async def away_for(
         await query.answer(_("This button has expired."), show_alert=True)
         return
     await _no_day_awaited(state)
-    today = clock.now().astimezone(hamgam.settings.tz).date()
-    back_on = today + timedelta(days=callback_data.value)
-    await checkins.away(session, person, _start_of(back_on, hamgam))
+    now, tz = clock.now(), hamgam.settings.tz
+    back_on = now.astimezone(tz).date() + timedelta(days=callback_data.value)
+    await checkins.away(session, person, checkins.away_ends(back_on, tz, now))
     await query.answer()
     await _show_away(message, person, hamgam, in_place=True)
 
@@ -320,9 +319,10 @@ async def away_until_typed(
     message: Message, state: FSMContext, session: AsyncSession, person: Person, hamgam: Hamgam
 ) -> None:
     language = current_language()
-    today = clock.now().astimezone(hamgam.settings.tz).date()
     try:
-        back_on = parse_day((message.text or "")[:40])
+        ends = checkins.away_ends(
+            parse_day((message.text or "")[:40]), hamgam.settings.tz, clock.now()
+        )
     except MomentError as error:
         await message.answer(
             _("There is no such day in the calendar.")
@@ -330,14 +330,15 @@ async def away_until_typed(
             else _("Please type the date like {example}.").format(example=_date_example(language))
         )
         return
-    if back_on <= today:
-        await message.answer(_("Please type a day after today."))
-        return
-    if back_on > today + AWAY_AT_MOST:
-        await message.answer(_("Please type a day within a year from now."))
+    except AwayError as error:
+        await message.answer(
+            _("Please type a day after today.")
+            if error.problem is AwayProblem.NOT_AFTER_TODAY
+            else _("Please type a day within a year from now.")
+        )
         return
     await state.clear()
-    await checkins.away(session, person, _start_of(back_on, hamgam))
+    await checkins.away(session, person, ends)
     await _show_away(message, person, hamgam)
 
 
@@ -405,11 +406,6 @@ def away_keyboard(away_now: bool) -> InlineKeyboardMarkup:
             ],
         ]
     )
-
-
-def _start_of(day: date, hamgam: Hamgam) -> datetime:
-    """The moment a day begins in the initiative's zone: an away period ends then."""
-    return datetime.combine(day, time(0), hamgam.settings.tz)
 
 
 def _date_example(language: str) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -316,6 +317,31 @@ async def start_over(session: AsyncSession, round_id: int, person_id: int) -> bo
     participant.status, participant.finished_at = Participation.ASKED, None
     await session.flush()
     return True
+
+
+AWAY_AT_MOST = timedelta(days=366)
+
+
+class AwayProblem(StrEnum):
+    NOT_AFTER_TODAY = "not_after_today"
+    TOO_FAR = "too_far"
+
+
+class AwayError(ValueError):
+    def __init__(self, problem: AwayProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def away_ends(back_on: date, tz: ZoneInfo, now: datetime) -> datetime:
+    """When an away period ends whose person is back on `back_on`: as that day begins in the
+    initiative's zone, so its round reaches them. The day comes after today, within a year."""
+    today = now.astimezone(tz).date()
+    if back_on <= today:
+        raise AwayError(AwayProblem.NOT_AFTER_TODAY)
+    if back_on > today + AWAY_AT_MOST:
+        raise AwayError(AwayProblem.TOO_FAR)
+    return datetime.combine(back_on, time(0), tz)
 
 
 def is_away(person: Person, now: datetime) -> bool:
