@@ -266,20 +266,16 @@ async def away(
     hamgam: Hamgam,
     state: FSMContext,
 ) -> None:
-    """«I'm away» under a question (that round is skipped too) or «until I say I'm back»."""
+    """«I'm away» under a question (that round is skipped too, and an end already chosen
+    stays) or «until I say I'm back» on the away card."""
     await _no_day_awaited(state)
-    await checkins.away(session, person, None, callback_data.round_id or None)
+    question = bool(callback_data.round_id)
+    keeps = person.away_until if question and checkins.is_away(person, clock.now()) else None
+    await checkins.away(session, person, keeps, callback_data.round_id or None)
     await query.answer()
-    if callback_data.round_id:
+    if question:
         await show_answer(message, _("I'm away"))
-        await message.answer(
-            _("Noted: you are away. No check-ins until you press «I'm back».")
-            + "\n"
-            + _("Back on a day you know? Choose it, and check-ins start again by themselves then."),
-            reply_markup=away_keyboard(True),
-        )
-        return
-    await _show_away(message, person, hamgam, in_place=True)
+    await _show_away(message, person, hamgam, in_place=not question)
 
 
 @router.callback_query(CheckinButton.filter(F.action == "for"))
@@ -371,10 +367,13 @@ async def _show_away(
 ) -> None:
     """Whether the person is away and until when, with the way back (or the way out)."""
     show = message.edit_text if in_place else message.answer
-    await show(
-        away_status(person, hamgam.settings.tz),
-        reply_markup=away_keyboard(checkins.is_away(person, clock.now())),
-    )
+    text = away_status(person, hamgam.settings.tz)
+    away_now = checkins.is_away(person, clock.now())
+    if away_now and person.away_until is None:
+        text += "\n" + _(
+            "Back on a day you know? Choose it, and check-ins start again by themselves then."
+        )
+    await show(text, reply_markup=away_keyboard(away_now))
 
 
 def away_status(person: Person, tz: ZoneInfo) -> str:
@@ -395,8 +394,10 @@ def away_keyboard(away_now: bool) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [
-                (_("For a week"), CheckinButton(action="for", value=7)),
-                (_("For two weeks"), CheckinButton(action="for", value=14)),
+                (label, CheckinButton(action="for", value=days))
+                for days, label in zip(
+                    AWAY_FOR_DAYS, (_("For a week"), _("For two weeks")), strict=True
+                )
             ],
             [(_("Until a day I type"), CheckinButton(action="until"))],
             [

@@ -10,7 +10,7 @@ from persiantools.jdatetime import JalaliDate
 from sqlalchemy import select
 
 from bot import clock
-from bot.checkins.models import CheckinRound
+from bot.checkins.models import CheckinParticipant, CheckinRound, Participation
 from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from bot.people.models import Person as PersonRow
@@ -147,3 +147,23 @@ async def test_away_for_a_week_in_english_and_a_gregorian_date(
     await sara.press("I'm back")  # she settles it with a button instead
     await sara.send(later.isoformat())
     assert (await stored(sessions, sara)).away_since is None
+
+
+async def test_going_away_from_the_away_card_skips_the_open_round_and_keeps_its_end(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    await staff()
+    neda = await resident("ندا")
+    due = await group_with_checkin(sessions, [neda])
+    TimeMachine().travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await neda.send("/away")
+    await neda.press("یک هفته")
+    async with sessions() as session:
+        assert await session.scalar(select(CheckinParticipant.status)) == Participation.AWAY
+    until = (await stored(sessions, neda)).away_until
+    assert until is not None
+
+    reply = await neda.press("در دسترس نیستم")  # still under the question
+    assert (await stored(sessions, neda)).away_until == until
+    assert f"تا {fmt.day(until, 'fa')}" in reply.text
