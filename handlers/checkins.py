@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from persiantools.jdatetime import JalaliDate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,17 +31,19 @@ from bot.checkins.questions import (
     read_answer,
 )
 from bot.checkins.schedule import Schedule
-from bot.checkins.service import Pending, RoundSummary
+from bot.checkins.service import AwayError, AwayProblem, Pending, Refusal, RoundSummary
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.content import Button, Content, pick, render
 from bot.delivery.outbox import Outgoing
 from bot.i18n import format as fmt
+from bot.i18n.normalize import MomentError, parse_day, parse_decimal
 from bot.people.audience import reachable
 from bot.people.models import Person, PersonRole, Role
 from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded
+from handlers.forms import keyboard, show_answer
 from handlers.locale import current_language, in_each_language, number
 
 router = Router(name="checkins")
@@ -45,10 +52,19 @@ router.callback_query.filter(PrivateChat(), Onboarded())
 
 
 class CheckinButton(CallbackData, prefix="chk"):
-    action: str  # opt (an option of a question), skip (no update this time), away, back, redo
+    # opt (an option of a question), skip (no update this time), away (until I say I'm back),
+    # for (away for `value` days), until (away until a day typed), back, redo
+    action: str
     round_id: int = 0
     question: int = 0
     value: int = 0
+
+
+class AwayUntil(StatesGroup):
+    day = State()
+
+
+AWAY_FOR_DAYS = (7, 14)
 
 
 def question_text(pending: Pending, language: str) -> str:
@@ -93,12 +109,20 @@ def prompt(pending: Pending) -> Content:
         if options
         else []
     )
+    # «No update» means nothing to report: once a member has answered a question, it is no
+    # longer theirs to say (Participation's meanings).
     rows.append(
-        [
-            Button(
-                in_each_language(lambda _language: _("No update this time")),
-                CheckinButton(action="skip", round_id=pending.round.id).pack(),
-            ),
+        (
+            [
+                Button(
+                    in_each_language(lambda _language: _("No update this time")),
+                    CheckinButton(action="skip", round_id=pending.round.id).pack(),
+                )
+            ]
+            if pending.index == 0
+            else []
+        )
+        + [
             Button(
                 in_each_language(lambda _language: _("I'm away")),
                 CheckinButton(action="away", round_id=pending.round.id).pack(),
@@ -166,8 +190,13 @@ async def option_chosen(
     message: Message,
     session: AsyncSession,
     person: Person,
+    hamgam: Hamgam,
 ) -> None:
     pending = await checkins.pending_for(session, person.id)
+    if pending is None and checkins.is_away(person, clock.now()):
+        await query.answer()
+        await _show_away(message, person, hamgam)
+        return
     if pending is None or pending.round.id != callback_data.round_id:
         await query.answer(_("This check-in round has closed."), show_alert=True)
         return
@@ -184,10 +213,10 @@ async def option_chosen(
         await query.answer(_("This button has expired."), show_alert=True)
         return
     await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
     value = (
         str(callback_data.value + 1) if question.kind is Kind.SCALE else str(callback_data.value)
     )
+    await show_answer(message, "✓ " + escape(shown(question, value, current_language())))
     await _saved(message, session, person, pending, value)
 
 
@@ -201,44 +230,191 @@ async def _saved(
     await _ask(message, Pending(pending.round, pending.checkin, pending.group, following))
 
 
-@router.callback_query(CheckinButton.filter(F.action.in_({"skip", "away"})))
-async def skip_or_away(
+@router.callback_query(CheckinButton.filter(F.action == "skip"))
+async def no_update(
     query: CallbackQuery,
     callback_data: CheckinButton,
     message: Message,
     session: AsyncSession,
     person: Person,
 ) -> None:
-    round_ = await session.get(CheckinRound, callback_data.round_id)
-    if round_ is None or round_.status != RoundStatus.OPEN:
+    refused = await checkins.no_update(session, callback_data.round_id, person.id)
+    if refused is Refusal.CLOSED:
         await query.answer(_("This check-in round has closed."), show_alert=True)
         return
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
-    if callback_data.action == "skip":
-        await checkins.no_update(session, round_.id, person.id)
-        await message.answer(_("Noted: no update this time. Thank you!"))
+    if refused is Refusal.BEGUN:
+        await query.answer(
+            _(
+                "You have already begun answering this round: please answer the remaining"
+                " questions."
+            ),
+            show_alert=True,
+        )
         return
-    await checkins.away(session, person, round_.id)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("I'm back"), callback_data=CheckinButton(action="back"))
+    await query.answer()
+    await show_answer(message, "✓ " + escape(_("No update this time")))
+    await message.answer(_("Noted: no update this time. Thank you!"))
+
+
+@router.callback_query(CheckinButton.filter(F.action == "away"))
+async def away(
+    query: CallbackQuery,
+    callback_data: CheckinButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    hamgam: Hamgam,
+    state: FSMContext,
+) -> None:
+    """«I'm away» under a question (that round is skipped too, and an end already chosen
+    stays) or «until I say I'm back» on the away card."""
+    await _no_day_awaited(state)
+    question = bool(callback_data.round_id)
+    keeps = person.away_until if question and checkins.is_away(person, clock.now()) else None
+    await checkins.away(session, person, keeps, callback_data.round_id or None)
+    await query.answer()
+    if question:
+        await show_answer(message, "✓ " + escape(_("I'm away")))
+    await _show_away(message, person, hamgam, in_place=not question)
+
+
+@router.callback_query(CheckinButton.filter(F.action == "for"))
+async def away_for(
+    query: CallbackQuery,
+    callback_data: CheckinButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    hamgam: Hamgam,
+    state: FSMContext,
+) -> None:
+    if callback_data.value not in AWAY_FOR_DAYS:
+        await query.answer(_("This button has expired."), show_alert=True)
+        return
+    await _no_day_awaited(state)
+    now, tz = clock.now(), hamgam.settings.tz
+    back_on = now.astimezone(tz).date() + timedelta(days=callback_data.value)
+    await checkins.away(session, person, checkins.away_ends(back_on, tz, now))
+    await query.answer()
+    await _show_away(message, person, hamgam, in_place=True)
+
+
+@router.callback_query(CheckinButton.filter(F.action == "until"))
+async def ask_away_until(query: CallbackQuery, message: Message, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(AwayUntil.day)
     await message.answer(
-        _("Noted: you are away. No check-ins until you press «I'm back»."),
-        reply_markup=builder.as_markup(),
+        _("On which day will you be back? Type the date, for example {example}.").format(
+            example=_date_example(current_language())
+        )
     )
 
 
+@router.message(StateFilter(AwayUntil.day), Typed())
+async def away_until_typed(
+    message: Message, state: FSMContext, session: AsyncSession, person: Person, hamgam: Hamgam
+) -> None:
+    language = current_language()
+    try:
+        ends = checkins.away_ends(
+            parse_day((message.text or "")[:40]), hamgam.settings.tz, clock.now()
+        )
+    except MomentError as error:
+        await message.answer(
+            _("There is no such day in the calendar.")
+            if error.impossible
+            else _("Please type the date like {example}.").format(example=_date_example(language))
+        )
+        return
+    except AwayError as error:
+        await message.answer(
+            _("Please type a day after today.")
+            if error.problem is AwayProblem.NOT_AFTER_TODAY
+            else _("Please type a day within a year from now.")
+        )
+        return
+    await state.clear()
+    await checkins.away(session, person, ends)
+    await _show_away(message, person, hamgam)
+
+
 @router.callback_query(CheckinButton.filter(F.action == "back"))
-async def back(query: CallbackQuery, message: Message, person: Person) -> None:
-    people_are_back = person.away_since is not None
+async def back(query: CallbackQuery, message: Message, person: Person, state: FSMContext) -> None:
+    await _no_day_awaited(state)
+    was_away = checkins.is_away(person, clock.now())
     checkins.back(person)
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
     await message.answer(
-        _("Welcome back! The next check-in will reach you.")
-        if people_are_back
-        else _("You are not away.")
+        _("Welcome back! The next check-in will reach you.") if was_away else _("You are not away.")
     )
+
+
+async def _no_day_awaited(state: FSMContext) -> None:
+    """A button that settles the away period ends the wait for a typed day, which would
+    otherwise take the person's next words as one."""
+    if await state.get_state() == AwayUntil.day.state:
+        await state.clear()
+
+
+@router.message(Command("away"))
+async def away_card(message: Message, person: Person, hamgam: Hamgam) -> None:
+    await _show_away(message, person, hamgam)
+
+
+async def _show_away(
+    message: Message, person: Person, hamgam: Hamgam, in_place: bool = False
+) -> None:
+    """Whether the person is away and until when, with the way back (or the way out)."""
+    show = message.edit_text if in_place else message.answer
+    text = away_status(person, hamgam.settings.tz)
+    away_now = checkins.is_away(person, clock.now())
+    if away_now and person.away_until is None:
+        text += "\n" + _(
+            "Back on a day you know? Choose it, and check-ins start again by themselves then."
+        )
+    await show(text, reply_markup=away_keyboard(away_now))
+
+
+def away_status(person: Person, tz: ZoneInfo) -> str:
+    if not checkins.is_away(person, clock.now()):
+        return _(
+            "Going away for a while? Until you are back no check-in reaches you, and summaries"
+            " show you as away rather than as not answering."
+        )
+    if person.away_until is None:
+        return _("You are away: no check-ins reach you until you press «I'm back».")
+    return _("You are away until {day}; check-ins reach you again from that day.").format(
+        day=fmt.day(person.away_until, current_language(), tz)
+    )
+
+
+def away_keyboard(away_now: bool) -> InlineKeyboardMarkup:
+    """How long to be away, and the way back (or «until I say I'm back» when not away yet)."""
+    return keyboard(
+        [
+            [
+                (label, CheckinButton(action="for", value=days))
+                for days, label in zip(
+                    AWAY_FOR_DAYS, (_("For a week"), _("For two weeks")), strict=True
+                )
+            ],
+            [(_("Until a day I type"), CheckinButton(action="until"))],
+            [
+                (_("I'm back"), CheckinButton(action="back"))
+                if away_now
+                else (_("Until I say I'm back"), CheckinButton(action="away"))
+            ],
+        ]
+    )
+
+
+def _date_example(language: str) -> str:
+    """A date two weeks ahead, written as the person would: Jalali in Persian."""
+    ahead = clock.now().date() + timedelta(days=14)
+    if language == "fa":
+        return fmt.localize_digits(JalaliDate(ahead).strftime("%Y/%m/%d"), "fa")
+    return ahead.isoformat()
 
 
 class CheckinClock:
@@ -252,6 +428,7 @@ class CheckinClock:
         with self.hamgam.i18n.context():
             async with transaction(self.hamgam.sessions) as session:
                 now = clock.now()
+                await checkins.return_from_away(session, now)
                 rows = [
                     row
                     for started in await checkins.start_due_rounds(session, now)
@@ -368,16 +545,24 @@ def member_labels(summary: RoundSummary, language: str) -> dict[int, str]:
 def summary_text(summary: RoundSummary, language: str) -> str:
     tz = Schedule.from_json(summary.checkin.schedule).tz
     responded, total = summary.tally
-    lines = [
-        _("📋 <b>Check-in of {group}</b> · {day}").format(
-            group=escape(summary.group.name(language)),
-            day=fmt.day(summary.round.due_at, language, tz),
-        ),
+    away = summary.people(Participation.AWAY)
+    tally = (
         _("Answered: {responded} of {total} ({rate})").format(
             responded=fmt.number(responded, language),
             total=fmt.number(total, language),
             rate=fmt.percent(summary.rate, language),
         )
+        if total
+        else _("No one was expected to answer this round: everyone was away.")
+        if away
+        else _("No one was asked this round.")
+    )
+    lines = [
+        _("📋 <b>Check-in of {group}</b> · {day}").format(
+            group=escape(summary.group.name(language)),
+            day=fmt.day(summary.round.due_at, language, tz),
+        ),
+        tally
         + (
             " · "
             + _("previous round: {rate}").format(rate=fmt.percent(summary.previous_rate, language))
@@ -392,6 +577,9 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     if nothing := summary.people(Participation.NO_UPDATE):
         names = listed([who[person_id] for person_id in nothing], language)
         lines.append(_("No update: {names}").format(names=names))
+    if away:
+        names = listed([who[person_id] for person_id in away], language)
+        lines.append(_("Away: {names}").format(names=names))
     for question, answers in zip(
         checkins.questions_of(summary.round), summary.answers, strict=True
     ):
@@ -410,7 +598,8 @@ async def my_checkins(
 ) -> None:
     language = current_language()
     mine = await checkins.rounds_of(session, person.id)
-    if not mine:
+    away_now = checkins.is_away(person, clock.now())
+    if not mine and not away_now:
         await message.answer(_("You have no check-ins yet."))
         return
     lines = []
@@ -425,9 +614,8 @@ async def my_checkins(
         lines.append("\n" + head)
         for index, question in enumerate(item.questions):
             if index in item.answers:
-                lines.append(
-                    f"• {escape(pick(question.text, language))} {escape(item.answers[index])}"
-                )
+                answer = shown(question, item.answers[index], language)
+                lines.append(f"• {escape(pick(question.text, language))} {escape(answer)}")
         if not item.answers:
             lines.append(
                 "• "
@@ -437,8 +625,8 @@ async def my_checkins(
                     Participation.MISSED: _("not answered"),
                 }.get(Participation(item.status), _("waiting for your answers"))
             )
-    if person.away_since is not None:
-        lines.append("\n" + _("You are away: no check-ins reach you until you are back."))
+    if away_now:
+        lines.append("\n" + away_status(person, hamgam.settings.tz))
     builder = InlineKeyboardBuilder()
     for item in mine:
         if item.round.status == RoundStatus.OPEN and item.status in (
@@ -449,6 +637,8 @@ async def my_checkins(
                 text=_("✏️ Change my answers: {group}").format(group=item.group.name(language)),
                 callback_data=CheckinButton(action="redo", round_id=item.round.id),
             )
+    if away_now:
+        builder.button(text=_("I'm back"), callback_data=CheckinButton(action="back"))
     builder.adjust(1)
     await message.answer("\n".join(lines).strip(), reply_markup=builder.as_markup())
     pending = await checkins.pending_for(session, person.id)
@@ -478,5 +668,6 @@ def shown(question: Question, value: str, language: str) -> str:
     if question.kind is Kind.CHOICE and value.isdigit() and int(value) < len(question.choices):
         return pick(question.choices[int(value)], language)
     if question.kind in (Kind.NUMBER, Kind.SCALE, Kind.INDICATOR):
-        return fmt.localize_digits(value, language)
+        number = parse_decimal(value)  # stored in ASCII digits
+        return fmt.number(number, language) if number is not None else value
     return value

@@ -31,7 +31,11 @@ async def too_long(message: Message, limit: int) -> None:
     )
 
 
-async def show_answer(message: Message, question: str, answer: str) -> None:
-    """A question answered with a button keeps its words, and its buttons give way to the answer
-    given (`answer`, HTML: «✓ …»), so that the chat reads as what was asked and answered."""
-    await message.edit_text(f"{question}\n\n{answer}", reply_markup=None)
+async def show_answer(message: Message, answer: str) -> None:
+    """A question answered with a button keeps its text and shows the answer under it
+    (`answer`, HTML: «✓ …», «⏭ …») in place of its buttons, so the chat reads as what was asked
+    and answered."""
+    if message.html_text.endswith(answer):  # pressed twice
+        await message.edit_reply_markup(reply_markup=None)
+        return
+    await message.edit_text(f"{message.html_text}\n\n{answer}", reply_markup=None)

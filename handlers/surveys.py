@@ -301,12 +301,8 @@ async def option_chosen(
     if not await _acceptable(query, question, progress, value):
         return
     await query.answer()
-    await _show_answer(message, progress, "✓ " + escape(chosen))
+    await show_answer(message, "✓ " + escape(chosen))
     return await _saved(message, session, person, state, progress, value)
-
-
-async def _show_answer(message: Message, progress: Progress, answer: str) -> None:
-    await show_answer(message, question_text(progress, current_language()), answer)
 
 
 async def _acceptable(
@@ -372,7 +368,7 @@ async def toggles_done(
     await query.answer()
     language = current_language()
     chosen = [pick(question.choices[i].label, language) for i in sorted(picked)]
-    await _show_answer(message, progress, "✓ " + escape(fmt.listing(chosen, language)))
+    await show_answer(message, "✓ " + escape(fmt.listing(chosen, language)))
     return await _saved(message, session, person, state, progress, value)
 
 
@@ -394,7 +390,7 @@ async def skip(
         return
     await query.answer()
     if question.answerable:
-        await _show_answer(message, progress, _("⏭ Skipped"))
+        await show_answer(message, _("⏭ Skipped"))
     else:  # a note, read
         await message.edit_reply_markup(reply_markup=None)
     return await _saved(message, session, person, state, progress, None)

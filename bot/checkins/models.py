@@ -59,11 +59,23 @@ class CheckinRound(Base):
 
 
 class Participation(StrEnum):
-    ASKED = "asked"  # prompted, not finished
+    """Where a member of the group stands in a round; each status means one thing.
+
+    ASKED: asked, and not finished yet; what they have answered so far is kept.
+    ANSWERED: answered every question. Counts as a response.
+    NO_UPDATE: said they have nothing to report this time, before answering any question (it
+        is offered only then), so the round holds no answers of theirs. Counts as a response.
+    AWAY: away when the round started, or said «I'm away» during it. Not expected: left out of
+        the rate, and never reminded. Answers given before saying so are kept.
+    MISSED: the round closed before they finished. Expected and not a response; answers to
+        the first questions, if any, are kept.
+    """
+
+    ASKED = "asked"
     ANSWERED = "answered"
     NO_UPDATE = "no_update"
     AWAY = "away"
-    MISSED = "missed"  # the window closed first
+    MISSED = "missed"
 
 
 class CheckinParticipant(Base):

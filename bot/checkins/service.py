@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock
@@ -130,7 +132,7 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
                 continue
             round_ = await session.get(CheckinRound, new_id)
             assert round_ is not None
-            recipients = await _members_to_ask(session, group.id)
+            recipients, away_now = await _members_to_ask(session, group.id, now)
             session.add_all(
                 CheckinParticipant(
                     round_id=new_id,
@@ -141,19 +143,39 @@ async def start_due_rounds(session: AsyncSession, now: datetime) -> list[Started
                 )
                 for r in recipients
             )
+            # Those away are in the round as away, so its summary names them.
+            session.add_all(
+                CheckinParticipant(round_id=new_id, person_id=person_id, status=Participation.AWAY)
+                for person_id in away_now
+            )
             started.append(StartedRound(round_, checkin, group, recipients))
     await session.flush()
     return started
 
 
-async def _members_to_ask(session: AsyncSession, group_id: int) -> list[Recipient]:
+def _away(now: datetime) -> ColumnElement[bool]:
+    return Person.away_since.is_not(None) & (
+        Person.away_until.is_(None) | (Person.away_until > now)
+    )
+
+
+async def _members_to_ask(
+    session: AsyncSession, group_id: int, now: datetime
+) -> tuple[list[Recipient], list[int]]:
+    """The group's reachable members to ask, and those of them who are away."""
     rows = await session.execute(
-        select(Person.id, Person.telegram_id)
+        select(Person.id, Person.telegram_id, _away(now))
         .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.group_id == group_id, reachable(), Person.away_since.is_(None))
+        .where(Membership.group_id == group_id, reachable())
         .order_by(Person.id)
     )
-    return [Recipient(person_id, telegram_id) for person_id, telegram_id in rows]
+    asked, away_now = [], []
+    for person_id, telegram_id, away in rows:
+        if away:
+            away_now.append(person_id)
+        else:
+            asked.append(Recipient(person_id, telegram_id))
+    return asked, away_now
 
 
 @dataclass(frozen=True)
@@ -259,13 +281,26 @@ async def _finish(
     )
 
 
-async def no_update(session: AsyncSession, round_id: int, person_id: int) -> bool:
-    """«No update this time» for an open round; False when the round has closed."""
+class Refusal(StrEnum):
+    CLOSED = "closed"
+    BEGUN = "begun"  # they have answered a question of the round already
+
+
+async def no_update(session: AsyncSession, round_id: int, person_id: int) -> Refusal | None:
+    """«No update this time» for an open round the member has not begun to answer (a stale
+    button under the first question may still be pressed after that); None when taken."""
     round_ = await session.get(CheckinRound, round_id)
     if round_ is None or round_.status != RoundStatus.OPEN:
-        return False
+        return Refusal.CLOSED
+    begun = await session.scalar(
+        select(func.count())
+        .select_from(CheckinAnswer)
+        .where(CheckinAnswer.round_id == round_id, CheckinAnswer.person_id == person_id)
+    )
+    if begun:
+        return Refusal.BEGUN
     await _finish(session, round_id, person_id, Participation.NO_UPDATE)
-    return True
+    return None
 
 
 async def start_over(session: AsyncSession, round_id: int, person_id: int) -> bool:
@@ -284,15 +319,75 @@ async def start_over(session: AsyncSession, round_id: int, person_id: int) -> bo
     return True
 
 
-async def away(session: AsyncSession, person: Person, round_id: int | None) -> None:
-    """«I'm away»: this round and the following ones are skipped until they are back."""
-    person.away_since = person.away_since or clock.now()
+AWAY_AT_MOST = timedelta(days=366)
+
+
+class AwayProblem(StrEnum):
+    NOT_AFTER_TODAY = "not_after_today"
+    TOO_FAR = "too_far"
+
+
+class AwayError(ValueError):
+    def __init__(self, problem: AwayProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def away_ends(back_on: date, tz: ZoneInfo, now: datetime) -> datetime:
+    """When an away period ends whose person is back on `back_on`: as that day begins in the
+    initiative's zone, so its round reaches them. The day comes after today, within a year."""
+    today = now.astimezone(tz).date()
+    if back_on <= today:
+        raise AwayError(AwayProblem.NOT_AFTER_TODAY)
+    if back_on > today + AWAY_AT_MOST:
+        raise AwayError(AwayProblem.TOO_FAR)
+    return datetime.combine(back_on, time(0), tz)
+
+
+def is_away(person: Person, now: datetime) -> bool:
+    return person.away_since is not None and (person.away_until is None or person.away_until > now)
+
+
+async def away(
+    session: AsyncSession, person: Person, until: datetime | None, round_id: int | None = None
+) -> None:
+    """«I'm away», until a moment or until they say they are back: the rounds to come leave
+    them out, and so do the open rounds they have not begun to answer and the one whose
+    «I'm away» they pressed."""
+    now = clock.now()
+    if not is_away(person, now):
+        person.away_since = now
+    person.away_until = until
+    begun = select(CheckinAnswer.round_id).where(CheckinAnswer.person_id == person.id)
+    open_rounds = select(CheckinRound.id).where(CheckinRound.status == RoundStatus.OPEN)
+    leaves = CheckinParticipant.round_id.not_in(begun)
     if round_id is not None:
-        await _finish(session, round_id, person.id, Participation.AWAY)
+        leaves |= CheckinParticipant.round_id == round_id
+    await session.execute(
+        update(CheckinParticipant)
+        .where(
+            CheckinParticipant.person_id == person.id,
+            CheckinParticipant.status == Participation.ASKED,
+            CheckinParticipant.round_id.in_(open_rounds),
+            leaves,
+        )
+        .values(status=Participation.AWAY.value, finished_at=now, next_reminder_at=None)
+    )
 
 
 def back(person: Person) -> None:
-    person.away_since = None
+    person.away_since = person.away_until = None
+
+
+async def return_from_away(session: AsyncSession, now: datetime) -> None:
+    """Those whose away period has ended are back, as if they had said so (written only when
+    someone is due: the clock asks every second, and SQLite has one writer)."""
+    due = select(Person.id).where(Person.away_until <= now).limit(1)
+    if await session.scalar(due) is None:
+        return
+    await session.execute(
+        update(Person).where(Person.away_until <= now).values(away_since=None, away_until=None)
+    )
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,11 @@ class Person(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # «I'm away»: no check-in rounds until the person says they are back.
+    # «I'm away»: no check-in rounds until the person says they are back, or until away_until
+    # (the start of the day they said they would be back), when the check-in clock brings them
+    # back by itself.
     away_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Every update needs the person's roles, which are read with the person in one statement
     # (people.service.find); the rows themselves, like tags, are loaded when asked for

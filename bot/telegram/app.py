@@ -36,6 +36,7 @@ from bot.leadership import Leadership
 from bot.people import service as people
 from bot.schema import check_database
 from bot.telegram.commands import sync_commands
+from bot.telegram.edits import SameEditIsDone
 from bot.telegram.lengths import FitTelegramLimits
 from bot.telegram.middlewares import (
     DatabaseMiddleware,
@@ -220,6 +221,7 @@ def _bot(settings: Settings, i18n: I18n) -> Bot:
     bot.session.middleware(RightToLeftLines(i18n))
     bot.session.middleware(FitTelegramLimits())  # after the RLM marks, which count too
     bot.session.middleware(KeepResponseModels())
+    bot.session.middleware(SameEditIsDone())
     return bot
 
 

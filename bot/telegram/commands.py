@@ -40,6 +40,7 @@ EVERYONE: list[tuple[str, str]] = [
 # indicators, and for staff, who may report any indicator.
 GROUP_MEMBERS: list[tuple[str, str]] = [
     ("mycheckins", N_("My check-ins and answers")),
+    ("away", N_("Away for a while, or back")),
     ("report_value", N_("Report an indicator's value")),
 ]
 STAFF: list[tuple[str, str]] = [

@@ -15,9 +15,10 @@ from bot.checkins import service as checkins
 from bot.checkins.models import CheckinAnswer, CheckinRound, RoundStatus
 from bot.checkins.questions import Kind, Question
 from bot.db import transaction
+from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from tests.e2e.conftest import onboard
-from tests.e2e.harness import BotProcess, Person, plain
+from tests.e2e.harness import BotProcess, Person, buttons, plain
 from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
 
 
@@ -303,3 +304,120 @@ async def test_a_silent_member_who_takes_the_name_of_one_who_answered_stays_not_
     assert "۱ از ۲" in summary
     assert "پاسخ نداده‌اند: علی (۲)" in summary
     assert "• علی (۱): دیوارنگاری مدرسه" in summary
+
+
+CHOICE_NUMBER_SCALE = (
+    Question(
+        {"fa": "جلسهٔ بعد کجا باشد؟", "en": "Where should we meet next?"},
+        Kind.CHOICE,
+        ({"fa": "مسجد محله", "en": "The mosque"}, {"fa": "مدرسه", "en": "The school"}),
+    ),
+    Question({"fa": "چند نهال کاشتید؟", "en": "How many saplings?"}, Kind.NUMBER),
+    Question({"fa": "این هفته چطور گذشت؟", "en": "How did this week go?"}, Kind.SCALE),
+)
+
+
+async def test_mycheckins_shows_a_choice_by_its_label_and_numbers_in_persian_digits(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    await staff()
+    maryam = await resident("مریم")
+    due = await group_with_checkin(sessions, [maryam], questions=CHOICE_NUMBER_SCALE)
+    TimeMachine().travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    await maryam.press("مدرسه")
+    await maryam.send("1250.5")
+    await maryam.press("۴")
+    reply = await maryam.send("/mycheckins")
+    assert "جلسهٔ بعد کجا باشد؟ مدرسه" in reply.text
+    assert "چند نهال کاشتید؟ ۱٬۲۵۰٫۵" in reply.text
+    assert "این هفته چطور گذشت؟ ۴" in reply.text
+
+
+async def test_a_button_answer_is_shown_on_its_question_with_a_check_mark(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    await staff()
+    maryam = await resident("مریم")
+    due = await group_with_checkin(sessions, [maryam], questions=CHOICE_NUMBER_SCALE)
+    TimeMachine().travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    question = await maryam.last()
+    await maryam.press("مدرسه")
+    edited = next(m for m in await maryam.inbox() if m["message_id"] == question["message_id"])
+    assert "جلسهٔ بعد کجا باشد؟" in plain(edited) and "✓ مدرسه" in plain(edited)
+    assert buttons(edited) == []
+    await maryam.send("۱۲")
+    question = await maryam.last()
+    await maryam.press("۴")
+    edited = next(m for m in await maryam.inbox() if m["message_id"] == question["message_id"])
+    assert "✓ ۴" in plain(edited) and buttons(edited) == []
+
+
+async def test_no_update_is_offered_before_the_first_answer_only(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    """«No update» means nothing to report: it has no answers. Once a member has begun
+    answering, the rest of the round is theirs to finish (or to leave unanswered)."""
+    reza = await staff()
+    maryam = await resident("مریم")
+    neda = await resident("ندا")
+    due = await group_with_checkin(sessions, [maryam, neda])
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
+    assert "این بار خبری نیست" in buttons(await maryam.last())
+    reply = await maryam.send("پاکسازی پارک")
+    assert "پرسش ۲ از ۳" in reply.text
+    assert "این بار خبری نیست" not in buttons(reply.messages[-1])
+    assert "در دسترس نیستم" in buttons(reply.messages[-1])
+    await maryam.send("جشن محله")
+    reply = await maryam.press("این بار خبری نیست")  # still under the first question
+    assert reply.answer and "پاسخ به این نوبت را شروع کرده‌اید" in reply.answer["text"]
+    await maryam.send("نه")
+    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await neda.press("این بار خبری نیست")
+
+    machine.travel_to(after_closing(due))
+    summary = await summary_of(reza)
+    assert "۲ از ۲" in summary
+    assert "بی‌خبر: ندا" in summary and "ندا" not in summary.split("بی‌خبر: ندا", 1)[1]
+    assert "• مریم: پاکسازی پارک" in summary
+
+
+async def test_a_round_when_everyone_was_away_says_so_in_words(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    maryam = await resident("مریم")
+    neda = await resident("ندا")
+    due = await group_with_checkin(sessions, [maryam, neda], daily=True)
+    machine = TimeMachine()
+    machine.travel_to(due + timedelta(minutes=1))
+    for someone in (maryam, neda):
+        await eventually(lambda someone=someone: inbox_has(someone, "پرسش ۱ از ۳"))
+        await someone.press("در دسترس نیستم")
+    machine.travel_to(after_closing(due))
+    summary = await summary_of_round(reza, due)
+    assert "۰ از ۰" not in summary and "۰٪" not in summary
+    assert "همه در دسترس نبودند" in summary
+    assert "در دسترس نبودند: مریم، ندا" in summary
+
+    # The next round starts while both are away: they are in its summary as away, not absent.
+    following = due + timedelta(days=1)
+    machine.travel_to(after_closing(following))
+    summary = await summary_of_round(reza, following)
+    assert "در دسترس نبودند: مریم، ندا" in summary
+    assert await prompts(maryam) == 1
+
+
+async def summary_of_round(reza: Person, due: datetime) -> str:
+    day = fmt.day(due, "fa")
+
+    async def posted() -> bool:
+        return any("پیگیری دوره‌ای" in plain(m) and day in plain(m) for m in await reza.inbox())
+
+    await eventually(posted)
+    return next(
+        plain(m) for m in await reza.inbox() if "پیگیری دوره‌ای" in plain(m) and day in plain(m)
+    )
