@@ -88,62 +88,80 @@ async def migrate() -> None:
 async def run(with_migrate: bool, replica: bool) -> None:
     """Run the bot: long polling, a webhook when WEBHOOK_URL is set, or the local sandbox
     when BOT_TOKEN is not set."""
-    settings = _settings(**({"replica": True} if replica else {}))
-    logs.configure(settings.log_level)
-    if settings.bot_token is None:
-        await _run_sandbox(settings, with_migrate)
-        return
-    if with_migrate:
-        from bot.schema import upgrade
-
-        await upgrade(settings.database_url)
-    await _run_bot(settings)
-
-
-async def _run_bot(settings: Settings) -> None:
-    from bot.telegram.app import build, run_polling, serve_webhook_forever
-
-    with only_process(settings.database_url):
-        app = build(settings)
-        try:
-            if settings.webhook_url:
-                await serve_webhook_forever(app)
-            else:
-                await run_polling(app)
-        finally:
-            await app.close()
-
-
-async def _run_sandbox(settings: Settings, with_migrate: bool) -> None:
-    from bot.people import service as people
-    from bot.sandbox import Emulator
     from bot.schema import upgrade
 
-    database_url = settings.database_url.replace("hamgam.db", "sandbox.db")
+    settings = _settings(**({"replica": True} if replica else {}))
+    logs.configure(settings.log_level)
+    # A second bot on the same SQLite file is refused before it migrates, starts or says
+    # anything else.
+    with only_process(settings.database_url):
+        if with_migrate:
+            await upgrade(settings.database_url)
+        if settings.bot_token is None:
+            await _run_sandbox(settings)
+        else:
+            await _run_bot(settings)
+
+
+async def _run_bot(
+    settings: Settings, when_up: Callable[[], Coroutine[Any, Any, None]] | None = None
+) -> None:
+    from bot.telegram.app import build, run_polling, serve_webhook_forever
+
+    app = build(settings)
+    if when_up is not None:
+        app.dispatcher.startup.register(when_up)  # after the bot's own start-up
+    try:
+        if settings.webhook_url:
+            await serve_webhook_forever(app)
+        else:
+            await run_polling(app)
+    finally:
+        await app.close()
+
+
+def database_name(url: str) -> str:
+    """The database as a person recognises it: a SQLite file's path, or the URL without its
+    password."""
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return url.split(":///", 1)[-1]
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _run_sandbox(settings: Settings) -> None:
+    """The bot against the local emulator, on the configured database: the one every other
+    `hamgam` command given the same settings works on."""
+    from bot.people import service as people
+    from bot.sandbox import Emulator
+
     emulator = Emulator(SANDBOX_TOKEN)
     base_url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
     sandbox_settings = _settings(
-        bot_token=SANDBOX_TOKEN,
-        telegram_api_url=base_url,
-        database_url=database_url,
-        webhook_url=None,
+        bot_token=SANDBOX_TOKEN, telegram_api_url=base_url, webhook_url=None
     )
-    if with_migrate:
-        await upgrade(database_url)
-    engine = create_engine(database_url)
-    async with transaction(session_factory(engine)) as session:
-        await people.add_staff(session, PERSONAS["staff"][0], None)
-    await engine.dispose()
-    click.echo(
-        f"\nNo BOT_TOKEN set: Hamgam is running against the local sandbox at {base_url}.\n"
-        "Talk to it from another terminal:\n"
-        "    .venv/bin/hamgam sandbox chat --as resident   (مریم, Persian)\n"
-        "    .venv/bin/hamgam sandbox chat --as staff      (رضا, backbone staff)\n"
-        "    .venv/bin/hamgam sandbox chat --as member     (Sara, English)\n"
-        "Set BOT_TOKEN (environment or .env) to connect to Telegram instead.\n"
-    )
+    engine = create_engine(settings.database_url)
     try:
-        await _run_bot(sandbox_settings)
+        async with transaction(session_factory(engine)) as session:
+            await people.add_staff(session, PERSONAS["staff"][0], None)
+    finally:
+        await engine.dispose()
+
+    async def banner() -> None:
+        click.echo(
+            f"\nNo BOT_TOKEN set: Hamgam is running against the local sandbox at {base_url}.\n"
+            f"Database: {database_name(settings.database_url)} (DATABASE_URL; every hamgam"
+            " command uses it)\n"
+            "Talk to it from another terminal:\n"
+            "    .venv/bin/hamgam sandbox chat --as resident   (مریم, Persian)\n"
+            "    .venv/bin/hamgam sandbox chat --as staff      (رضا, backbone staff)\n"
+            "    .venv/bin/hamgam sandbox chat --as member     (Sara, English)\n"
+            "Set BOT_TOKEN (environment or .env) to connect to Telegram instead.\n"
+        )
+
+    try:
+        await _run_bot(sandbox_settings, when_up=banner)
     finally:
         await emulator.stop()
 

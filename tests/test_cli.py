@@ -73,56 +73,67 @@ def test_an_unreachable_database_stops_the_start_with_a_clear_message(
     assert TOKEN not in result.output
 
 
-async def test_run_without_a_token_starts_the_sandbox(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("BOT_TOKEN", "WEBHOOK_URL", "TELEGRAM_API_URL")
-    } | {
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hamgam.db'}",
-        "SANDBOX_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _hamgam(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
+    """`hamgam ARGS` in another process, on this tree's code (not what the venv installed)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "run",
-        "--migrate",
-        env=env,
-        cwd=tmp_path,
+        *args,
+        env=env | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))},
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+BANNER_END = "to connect to Telegram instead."
+
+
+async def test_run_without_a_token_starts_the_sandbox_on_the_configured_database(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    database = tmp_path / "hamgam.db"  # the default's name, which the sandbox once swapped
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("BOT_TOKEN", "WEBHOOK_URL", "TELEGRAM_API_URL", "LOG_LEVEL")
+    } | {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", "SANDBOX_PORT": str(port)}
+    process = await _hamgam(env, tmp_path, "run", "--migrate")
     try:
         assert process.stdout is not None
         output = ""
-        while "sandbox chat --as resident" not in output:
+        while BANNER_END not in output:
             line = await asyncio.wait_for(process.stdout.readline(), 60)
             assert line, f"hamgam run exited: {output}"
             output += line.decode()
+        # The banner names the database, comes once the bot is up, and no migration chatter
+        # comes before it.
+        assert f"Database: {database}" in output
+        assert output.index("Hamgam is up") < output.index("No BOT_TOKEN set")
+        assert "alembic" not in output
         async with SandboxClient(f"http://127.0.0.1:{port}") as client:
             await client.add_user(id=2001, first_name="مریم", language_code="fa")
             reply = await client.send_message(2001, "/start", wait_timeout=30)
             assert "لطفاً زبان خود را انتخاب کنید" in reply["actions"][-1]["message"]["plain_text"]
-        # A second bot on the same SQLite file is refused, with the reason.
-        second = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env | {"SANDBOX_PORT": str(free_port())},
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        # Every other command given the same DATABASE_URL sees the sandbox's database.
+        listing = await _hamgam(env, tmp_path, "staff", "list")
+        listed, _ = await listing.communicate()
+        assert listing.returncode == 0 and "1001" in listed.decode(), listed.decode()
+        # A second bot on the same SQLite file is refused, with the reason, before any banner.
+        second = await _hamgam(env | {"SANDBOX_PORT": str(free_port())}, tmp_path, "run")
         refused, _ = await asyncio.wait_for(second.communicate(), 60)
         assert second.returncode == 1
         assert "Another Hamgam process is already running" in refused.decode()
+        assert "No BOT_TOKEN set" not in refused.decode()
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 20)
+    assert not (tmp_path / "sandbox.db").exists()
 
 
 def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
