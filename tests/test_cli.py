@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from bot import clock
+from bot.checkins.schedule import Window
 from bot.cli import main
 from bot.sandbox import SandboxClient
 from tests.conftest import TOKEN
@@ -136,11 +140,35 @@ async def test_run_without_a_token_starts_the_sandbox_on_the_configured_database
     assert not (tmp_path / "sandbox.db").exists()
 
 
-def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
+ADD = ["checkin", "add", "--group", "1", "--at", "18:00"]
+
+
+def window_of(checkin_id: int) -> Window:
+    from bot.checkins.models import Checkin
+    from bot.config import load_settings
+    from bot.db import create_engine, session_factory
+
+    async def read() -> Window:
+        engine = create_engine(load_settings().database_url)
+        async with session_factory(engine)() as session:
+            found = await session.get(Checkin, checkin_id)
+            assert found is not None
+            window = Window.from_json(found.window)
+        await engine.dispose()
+        return window
+
+    return asyncio.run(read())
+
+
+def test_check_ins_from_the_command_line(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.config import load_settings
     from bot.db import create_engine, session_factory, transaction
     from bot.groups.models import Group, GroupKind
 
+    # Thursday 26 November 2026, 12:00 in Tehran (08:30 UTC).
+    monkeypatch.setattr(clock, "_now", lambda: datetime(2026, 11, 26, 8, 30, tzinfo=UTC))
     runner = CliRunner()
     runner.invoke(main, ["migrate"])
 
@@ -159,44 +187,57 @@ def test_check_ins_from_the_command_line(env: dict[str, str]) -> None:
         main, ["checkin", "add", "--group", "9", "--weekdays", "sat", "--at", "18:00"]
     )
     assert result.exit_code == 1 and "no group 9" in result.output
+    # Reminders count hours, as in the bot's check-in card: 240 would be ten days.
     result = runner.invoke(
         main,
-        [
-            "checkin",
-            "add",
-            "--group",
-            "1",
-            "--weekdays",
-            "sat,wed",
-            "--at",
-            "18:00",
-            "--remind-after",
-            "60",
-        ],
+        [*ADD, "--weekdays", "sat", "--remind-after", "240"],
     )
-    assert result.exit_code == 0 and "Check-in #1; first round" in result.output
-    assert "Green" in runner.invoke(main, ["checkin", "list"]).output
+    assert result.exit_code == 2 and "after the answers close (26 hours" in result.output
+    result = runner.invoke(
+        main,
+        [*ADD, "--weekdays", "sat,wed", "--remind-after", "1.5", "--remind-after", "۲۰"],
+    )
+    assert result.output.strip() == "Check-in #1; first round Sat 1405/09/07 18:00 (28 Nov 2026)."
+    assert window_of(1) == Window(1, time(20), (90, 1200))  # what the bot stores for «1.5, 20»
+    header, row = runner.invoke(main, ["checkin", "list"]).output.splitlines()
+    titles = ["#", "group", "schedule", "answers until", "reminders", "summary to", "next round"]
+    assert re.split(r"\s{2,}", header) == titles
+    assert row.split("  ")[0] == "1"  # aligned columns, two spaces apart
+    for title, shown in [
+        ("group", "Green"),
+        ("schedule", "Sat, Wed 18:00"),
+        ("answers until", "next day 20:00"),
+        ("reminders", "1.5, 20 h after"),
+        ("summary to", "chat and staff"),
+        ("next round", "Sat 1405/09/07 18:00 (28 Nov 2026)"),
+    ]:
+        assert row[header.index(title) :].startswith(shown), (title, row)
     assert runner.invoke(main, ["checkin", "pause", "1"]).exit_code == 0
-    assert "next: paused" in runner.invoke(main, ["checkin", "list"]).output
+    assert runner.invoke(main, ["checkin", "list"]).output.rstrip().endswith("  paused")
     assert runner.invoke(main, ["checkin", "pause", "1", "--resume"]).exit_code == 0
-    result = runner.invoke(main, ["checkin", "skip", "1", "۱۴۰۵/۰۱/۰۱"])
-    assert result.output.strip() == "Check-in #1 skips 2026-03-21."
-    assert "2026-03-21" in runner.invoke(main, ["checkin", "list"]).output
+    result = runner.invoke(main, ["checkin", "skip", "1", "۱۴۰۵/۰۹/۰۷"])
+    assert result.output.strip() == "Check-in #1 skips Sat 1405/09/07 (28 Nov 2026)."
+    listed = runner.invoke(main, ["checkin", "list"]).output
+    assert "Wed 1405/09/11 18:00 (2 Dec 2026)" in listed  # the next round after the skipped one
     result = runner.invoke(main, ["checkin", "edit", "1"])
     assert result.exit_code == 2 and "Nothing to change" in result.output
     result = runner.invoke(
         main, ["checkin", "edit", "1", "--close-days", "0", "--close-at", "17:00"]
     )
     assert result.exit_code == 2 and "closes before the round begins" in result.output
+    result = runner.invoke(main, ["checkin", "edit", "1", "--remind-after", "30"])
+    assert result.exit_code == 2 and "after the answers close" in result.output
     result = runner.invoke(
         main,
         ["checkin", "edit", "1", "--month-day", "31", "--timezone", "berlin", "--no-reminders"],
     )
     assert result.output.strip() == "Check-in #1 changed: schedule, window."
     listed = runner.invoke(main, ["checkin", "list"]).output
-    assert "'timezone': 'Europe/Berlin'" in listed and "'month_day': 31" in listed
+    assert "day 31 of each Jalali month 18:00 Europe/Berlin" in listed and "  none  " in listed
+    assert "{" not in listed and "'" not in listed
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 0
     assert runner.invoke(main, ["checkin", "delete", "1"]).exit_code == 1
+    assert runner.invoke(main, ["checkin", "list"]).output.strip() == "There are no check-ins."
 
     bad = Path("bad.json")
     bad.write_text('[{"fa": "کجا؟", "kind": "choice", "choices": [{"fa": "مسجد"}]}]', "utf-8")
@@ -271,6 +312,19 @@ def test_surveys_from_the_command_line(env: dict[str, str], tmp_path: Path) -> N
     assert result.exit_code == 0 and result.output.startswith("Survey #1 opens")
     again = runner.invoke(main, ["survey", "publish", "1", "--closes", "2099-01-02 10:00"])
     assert again.exit_code == 1 and "no draft survey 1" in again.output  # published once
-    listed = runner.invoke(main, ["survey", "list"]).output
-    assert "#1\tscheduled" in listed and "#2\tdraft" in listed
+    # Drafts (a survey begun in the bot and cancelled stays one) are listed only on request.
+    header, row, note = runner.invoke(main, ["survey", "list"]).output.splitlines()
+    titles = ["#", "status", "title", "opens", "closes", "responses"]
+    assert re.split(r"\s{2,}", header) == titles
+    for title, shown in [
+        ("#", "1"),
+        ("status", "scheduled"),
+        ("title", "Readiness assessment"),
+        ("closes", "Thu 1477/10/12 10:00 (1 Jan 2099)"),
+        ("responses", "anonymous: fewer than 5 answers counted"),
+    ]:
+        assert row[header.index(title) :].startswith(shown), (title, row)
+    assert note == "1 draft not listed: --drafts lists drafts too."
+    listed = runner.invoke(main, ["survey", "list", "--drafts"]).output.splitlines()
+    assert len(listed) == 3 and listed[2].startswith("2  draft")
     assert runner.invoke(main, ["survey", "close", "1"]).exit_code == 1  # not open yet

@@ -91,6 +91,20 @@ def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
     return format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale="en")
 
 
+def both_calendars(value: date | datetime, tz: ZoneInfo = TEHRAN) -> str:
+    """For plain text in English such as the command line's tables: the Jalali date written as
+    staff type it, then the Gregorian one; «Sat 1405/09/07 18:00 (28 Nov 2026)», or for a day
+    «Sat 1405/09/07 (28 Nov 2026)»."""
+    moment = _local(value, tz) if isinstance(value, datetime) else None
+    local_day = moment.date() if moment else value
+    jalali = JalaliDate(local_day)
+    at = f" {moment:%H:%M}" if moment else ""
+    return (
+        f"{format_date(local_day, 'EEE', locale='en')} {jalali.year:04}/{jalali.month:02}/"
+        f"{jalali.day:02}{at} ({day(local_day, 'en')})"
+    )
+
+
 def _first_strong_direction(line: str) -> str | None:
     """'L' or 'R' for the first strongly directional character, skipping HTML tags."""
     in_tag = False
