@@ -101,7 +101,8 @@ async def test_run_without_a_token_starts_the_sandbox_on_the_configured_database
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    database = tmp_path / "hamgam.db"  # the default's name, which the sandbox once swapped
+    # The default's name, which the sandbox once swapped, in a folder a fresh clone lacks.
+    database = tmp_path / "data" / "hamgam.db"
     env = {
         key: value
         for key, value in os.environ.items()
