@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -408,11 +407,6 @@ MAX_REMINDERS = 3  # as in the bot's check-in card
 SUMMARY_TARGETS = {"chat": "group chat", "staff": "staff", "both": "chat and staff"}
 
 
-def hours(minutes: int | float) -> str:
-    """Reminders and answer windows in hours, the unit the bot's check-in card uses."""
-    return fmt.number(Decimal(minutes) / 60, "en")
-
-
 def reminder_minutes(
     after_hours: Iterable[float], schedule: Schedule, window: Window
 ) -> tuple[int, ...]:
@@ -430,7 +424,7 @@ def reminder_minutes(
         if timedelta(hours=hour) >= open_for:
             raise ValueError(
                 f"a reminder {hour:g} hours after the question comes after the answers close"
-                f" ({hours(open_for.total_seconds() / 60)} hours after it; --remind-after"
+                f" ({fmt.hours(open_for.total_seconds() / 60, 'en')} hours after it; --remind-after"
                 " counts hours)"
             )
     return tuple(round(hour * 60) for hour in chosen)
@@ -459,7 +453,9 @@ def window_text(window: Window) -> str:
 def reminders_text(window: Window) -> str:
     if not window.reminders_after_min:
         return "none"
-    return ", ".join(hours(minutes) for minutes in window.reminders_after_min) + " h after"
+    return (
+        ", ".join(fmt.hours(minutes, "en") for minutes in window.reminders_after_min) + " h after"
+    )
 
 
 @main.group()

@@ -37,6 +37,11 @@ def number(value: int | float | Decimal, language: str) -> str:
     return format_decimal(value, locale="en")
 
 
+def hours(minutes: int | float, language: str) -> str:
+    """A span kept in minutes, read in hours as check-in reminders are given: 90 → «۱٫۵», «1.5»."""
+    return number(Decimal(minutes) / 60, language)
+
+
 def listing(items: Iterable[str], language: str) -> str:
     """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en."""
     return ("، " if language == "fa" else ", ").join(items)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
-from bot.cli import _width, echo_table, hours
-from bot.i18n.format import both_calendars
+from bot.cli import _width, echo_table
+from bot.i18n.format import both_calendars, hours
 
 
 def test_columns_line_up_under_persian_names_with_joiners() -> None:
@@ -35,4 +35,5 @@ def test_times_show_the_jalali_day_in_the_zone_asked_for() -> None:
 
 
 def test_reminder_hours_read_as_the_bot_shows_them() -> None:
-    assert [hours(minutes) for minutes in (240, 90, 1200, 100)] == ["4", "1.5", "20", "1.667"]
+    assert [hours(minutes, "en") for minutes in (240, 90, 1200, 100)] == ["4", "1.5", "20", "1.667"]
+    assert hours(90, "fa") == "۱٫۵"
