@@ -162,7 +162,9 @@ async def _run_sandbox(settings: Settings) -> None:
     `hamgam` command given the same settings works on."""
     from bot.people import service as people
     from bot.sandbox import Emulator
+    from bot.schema import check_database
 
+    await check_database(settings.database_url)  # before the personas are written to it
     emulator = Emulator(SANDBOX_TOKEN)
     base_url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
     sandbox_settings = _settings(

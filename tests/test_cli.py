@@ -77,6 +77,14 @@ def test_an_unreachable_database_stops_the_start_with_a_clear_message(
     assert TOKEN not in result.output
 
 
+def test_the_sandbox_on_an_unmigrated_database_says_to_migrate(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANDBOX_PORT", str(free_port()))
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 1 and "run `hamgam migrate` first" in result.output
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
