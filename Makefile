@@ -8,23 +8,26 @@ SOURCES := bot handlers
 
 .PHONY: setup run test lint format bench migrate catalogs i18n-extract i18n-update clean
 
+# Set-up says one line and otherwise only what went wrong (pip's -qq keeps its errors), so that
+# `make run` ends with the bot's banner.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@echo "Installing Hamgam and its dependencies into $(VENV) (the first time takes a few minutes)…"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
 
 setup: $(STAMP) catalogs
 
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile --domain messages --directory locales --statistics
+	@$(BIN)/pybabel --quiet compile --domain messages --directory locales
 
 migrate: setup
-	$(BIN)/hamgam migrate
+	@$(BIN)/hamgam migrate
 
 run: setup
-	$(BIN)/hamgam run --migrate
+	@$(BIN)/hamgam run --migrate
 
 test: setup lint
 	$(BIN)/pytest

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+import unicodedata
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -15,9 +16,11 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock, logs
+from bot.checkins.schedule import Schedule, Window
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import create_engine, only_process, session_factory, transaction
 from bot.delivery.content import Media
+from bot.i18n import format as fmt
 from bot.people.audience import Audience, AudienceKind
 
 P = ParamSpec("P")
@@ -56,6 +59,30 @@ def coroutine(function: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
     return run
 
 
+def _width(text: str) -> int:
+    """The columns a terminal gives the text: joiners and combining marks take none, wide (East
+    Asian) letters two."""
+    return sum(
+        0
+        if unicodedata.category(char) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(char) in "WF"
+        else 1
+        for char in text
+    )
+
+
+def echo_table(titles: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Plain-text columns two spaces apart, under their titles."""
+    lines = [list(titles)] + [[" ".join(cell.split()) for cell in row] for row in rows]
+    widths = [max(_width(line[column]) for line in lines) for column in range(len(titles))]
+    for line in lines:
+        cells = (
+            cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)
+        )
+        click.echo("  ".join(cells).rstrip())
+
+
 @click.group()
 def main() -> None:
     """Hamgam (همگام): the bilingual bot of a neighbourhood collective-impact initiative."""
@@ -88,62 +115,82 @@ async def migrate() -> None:
 async def run(with_migrate: bool, replica: bool) -> None:
     """Run the bot: long polling, a webhook when WEBHOOK_URL is set, or the local sandbox
     when BOT_TOKEN is not set."""
-    settings = _settings(**({"replica": True} if replica else {}))
-    logs.configure(settings.log_level)
-    if settings.bot_token is None:
-        await _run_sandbox(settings, with_migrate)
-        return
-    if with_migrate:
-        from bot.schema import upgrade
-
-        await upgrade(settings.database_url)
-    await _run_bot(settings)
-
-
-async def _run_bot(settings: Settings) -> None:
-    from bot.telegram.app import build, run_polling, serve_webhook_forever
-
-    with only_process(settings.database_url):
-        app = build(settings)
-        try:
-            if settings.webhook_url:
-                await serve_webhook_forever(app)
-            else:
-                await run_polling(app)
-        finally:
-            await app.close()
-
-
-async def _run_sandbox(settings: Settings, with_migrate: bool) -> None:
-    from bot.people import service as people
-    from bot.sandbox import Emulator
     from bot.schema import upgrade
 
-    database_url = settings.database_url.replace("hamgam.db", "sandbox.db")
+    settings = _settings(**({"replica": True} if replica else {}))
+    logs.configure(settings.log_level)
+    # A second bot on the same SQLite file is refused before it migrates, starts or says
+    # anything else.
+    with only_process(settings.database_url):
+        if with_migrate:
+            await upgrade(settings.database_url)
+        if settings.bot_token is None:
+            await _run_sandbox(settings)
+        else:
+            await _run_bot(settings)
+
+
+async def _run_bot(
+    settings: Settings, when_up: Callable[[], Coroutine[Any, Any, None]] | None = None
+) -> None:
+    from bot.telegram.app import build, run_polling, serve_webhook_forever
+
+    app = build(settings)
+    if when_up is not None:
+        app.dispatcher.startup.register(when_up)  # after the bot's own start-up
+    try:
+        if settings.webhook_url:
+            await serve_webhook_forever(app)
+        else:
+            await run_polling(app)
+    finally:
+        await app.close()
+
+
+def database_name(url: str) -> str:
+    """The database as a person recognises it: a SQLite file's path, or the URL without its
+    password."""
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return url.split(":///", 1)[-1]
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _run_sandbox(settings: Settings) -> None:
+    """The bot against the local emulator, on the configured database: the one every other
+    `hamgam` command given the same settings works on."""
+    from bot.people import service as people
+    from bot.sandbox import Emulator
+    from bot.schema import check_database
+
+    await check_database(settings.database_url)  # before the personas are written to it
     emulator = Emulator(SANDBOX_TOKEN)
     base_url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
     sandbox_settings = _settings(
-        bot_token=SANDBOX_TOKEN,
-        telegram_api_url=base_url,
-        database_url=database_url,
-        webhook_url=None,
+        bot_token=SANDBOX_TOKEN, telegram_api_url=base_url, webhook_url=None
     )
-    if with_migrate:
-        await upgrade(database_url)
-    engine = create_engine(database_url)
-    async with transaction(session_factory(engine)) as session:
-        await people.add_staff(session, PERSONAS["staff"][0], None)
-    await engine.dispose()
-    click.echo(
-        f"\nNo BOT_TOKEN set: Hamgam is running against the local sandbox at {base_url}.\n"
-        "Talk to it from another terminal:\n"
-        "    .venv/bin/hamgam sandbox chat --as resident   (مریم, Persian)\n"
-        "    .venv/bin/hamgam sandbox chat --as staff      (رضا, backbone staff)\n"
-        "    .venv/bin/hamgam sandbox chat --as member     (Sara, English)\n"
-        "Set BOT_TOKEN (environment or .env) to connect to Telegram instead.\n"
-    )
+    engine = create_engine(settings.database_url)
     try:
-        await _run_bot(sandbox_settings)
+        async with transaction(session_factory(engine)) as session:
+            await people.add_staff(session, PERSONAS["staff"][0], None)
+    finally:
+        await engine.dispose()
+
+    async def banner() -> None:
+        click.echo(
+            f"\nNo BOT_TOKEN set: Hamgam is running against the local sandbox at {base_url}.\n"
+            f"Database: {database_name(settings.database_url)} (DATABASE_URL; every hamgam"
+            " command uses it)\n"
+            "Talk to it from another terminal:\n"
+            "    .venv/bin/hamgam sandbox chat --as resident   (مریم, Persian)\n"
+            "    .venv/bin/hamgam sandbox chat --as staff      (رضا, backbone staff)\n"
+            "    .venv/bin/hamgam sandbox chat --as member     (Sara, English)\n"
+            "Set BOT_TOKEN (environment or .env) to connect to Telegram instead.\n"
+        )
+
+    try:
+        await _run_bot(sandbox_settings, when_up=banner)
     finally:
         await emulator.stop()
 
@@ -317,7 +364,7 @@ async def _publish(
         number = created.id
     click.echo(
         f"Announcement #{number} for {count} people"
-        + (f", scheduled for {when.isoformat(timespec='minutes')}." if when else ".")
+        + (f", scheduled for {fmt.both_calendars(when, _settings().tz)}." if when else ".")
     )
     if when is None and wait:
         await _follow(number, count)
@@ -357,6 +404,60 @@ async def _follow(announcement_id: int, expected: int) -> None:
 
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+WEEK_FROM_SATURDAY = (5, 6, 0, 1, 2, 3, 4)  # how the week is read in Iran, as in the bot
+MAX_REMINDERS = 3  # as in the bot's check-in card
+SUMMARY_TARGETS = {"chat": "group chat", "staff": "staff", "both": "chat and staff"}
+
+
+def reminder_minutes(
+    after_hours: Iterable[float], schedule: Schedule, window: Window
+) -> tuple[int, ...]:
+    """--remind-after counts hours after the question, as the bot asks for them; stored in
+    minutes. Each must fall while the answers are taken."""
+    chosen = sorted(after_hours)
+    if len(chosen) > MAX_REMINDERS:
+        raise ValueError(f"at most {MAX_REMINDERS} reminders")
+    open_for = window.length(schedule)
+    if open_for <= timedelta(0):
+        raise ValueError("the answer window closes before the round begins")
+    for hour in chosen:
+        if hour <= 0:
+            raise ValueError("--remind-after counts hours after the question: a positive number")
+        if timedelta(hours=hour) >= open_for:
+            raise ValueError(
+                f"a reminder {hour:g} hours after the question comes after the answers close"
+                f" ({fmt.hours(open_for.total_seconds() / 60, 'en')} hours after it; --remind-after"
+                " counts hours)"
+            )
+    return tuple(round(hour * 60) for hour in chosen)
+
+
+def schedule_text(schedule: Schedule, initiative_zone: str) -> str:
+    """«Sat, Wed 18:00», «day 1 of each Jalali month 09:00», with the zone when it is not the
+    initiative's."""
+    at = schedule.at.strftime("%H:%M")
+    if schedule.weekdays:
+        names = {number: name.title() for name, number in WEEKDAYS.items()}
+        when = ", ".join(names[d] for d in WEEK_FROM_SATURDAY if d in schedule.weekdays)
+    else:
+        calendar = "Jalali" if schedule.calendar == "jalali" else "Gregorian"
+        when = f"day {schedule.month_day} of each {calendar} month"
+    zone = f" {schedule.timezone}" if schedule.timezone != initiative_zone else ""
+    return f"{when} {at}{zone}"
+
+
+def window_text(window: Window) -> str:
+    at = window.at.strftime("%H:%M")
+    days = {0: "same day", 1: "next day"}.get(window.days_after, f"{window.days_after} days later")
+    return f"{days} {at}"
+
+
+def reminders_text(window: Window) -> str:
+    if not window.reminders_after_min:
+        return "none"
+    return (
+        ", ".join(fmt.hours(minutes, "en") for minutes in window.reminders_after_min) + " h after"
+    )
 
 
 @main.group()
@@ -381,11 +482,11 @@ def checkin() -> None:
 @click.option("--close-at", default="20:00", show_default=True)
 @click.option(
     "--remind-after",
-    type=int,
+    type=float,
     multiple=True,
-    default=(240,),
+    default=(4.0,),
     show_default=True,
-    help="Minutes after the prompt (repeatable).",
+    help="Hours after the question, e.g. 1.5 (up to three; repeatable).",
 )
 @click.option(
     "--summary-to", type=click.Choice(["chat", "staff", "both"]), default="both", show_default=True
@@ -407,17 +508,17 @@ async def checkin_add(
     timezone: str | None,
     close_days: int,
     close_at: str,
-    remind_after: tuple[int, ...],
+    remind_after: tuple[float, ...],
     summary_to: str,
     questions_file: str | None,
 ) -> None:
     """Add a check-in to a group (the three default questions unless --questions)."""
+    from dataclasses import replace
     from datetime import time
 
     from bot.checkins import service as checkins
     from bot.checkins.models import SummaryTo
     from bot.checkins.questions import DEFAULT_QUESTIONS, read_questions
-    from bot.checkins.schedule import Schedule, Window
     from bot.groups.models import Group
 
     try:
@@ -431,13 +532,14 @@ async def checkin_add(
             calendar="gregorian" if gregorian else "jalali",
             timezone=timezone or _settings().timezone,
         )
-        window = Window(close_days, time.fromisoformat(close_at), remind_after)
+        window = Window(close_days, time.fromisoformat(close_at), ())
+        window = replace(
+            window, reminders_after_min=reminder_minutes(remind_after, schedule, window)
+        )
         questions = read_questions(questions_file) if questions_file else DEFAULT_QUESTIONS
         first = schedule.next_after(clock.now())
         if first is None:
             raise ValueError("no round would ever fall")
-        if not window.fits(schedule):
-            raise ValueError("the answer window closes before the round begins")
     except (KeyError, ValueError) as error:
         raise click.UsageError(f"That check-in does not work: {error}") from None
     async with _session() as session:
@@ -446,7 +548,7 @@ async def checkin_add(
         created = await checkins.create(
             session, group_id, schedule, window, questions, summary_to=SummaryTo(summary_to)
         )
-        click.echo(f"Check-in #{created.id}; first round {first.isoformat(timespec='minutes')}.")
+        click.echo(f"Check-in #{created.id}; first round {fmt.both_calendars(first, schedule.tz)}.")
 
 
 @checkin.command("edit")
@@ -458,7 +560,9 @@ async def checkin_add(
 @click.option("--timezone", help="e.g. Asia/Tehran or Europe/Berlin.")
 @click.option("--close-days", type=click.IntRange(0, 30))
 @click.option("--close-at", help="e.g. 20:00")
-@click.option("--remind-after", type=int, multiple=True, help="Minutes (repeatable).")
+@click.option(
+    "--remind-after", type=float, multiple=True, help="Hours after the question (repeatable)."
+)
 @click.option("--no-reminders", is_flag=True)
 @click.option("--summary-to", type=click.Choice(["chat", "staff", "both"]))
 @click.option("--questions", "questions_file", type=click.Path(exists=True, dir_okay=False))
@@ -472,7 +576,7 @@ async def checkin_edit(
     timezone: str | None,
     close_days: int | None,
     close_at: str | None,
-    remind_after: tuple[int, ...],
+    remind_after: tuple[float, ...],
     no_reminders: bool,
     summary_to: str | None,
     questions_file: str | None,
@@ -484,7 +588,7 @@ async def checkin_edit(
     from bot.checkins import service as checkins
     from bot.checkins.models import Checkin, SummaryTo
     from bot.checkins.questions import read_questions
-    from bot.checkins.schedule import Schedule, Window, find_timezone
+    from bot.checkins.schedule import find_timezone
 
     async with _session() as session:
         found = await session.get(Checkin, checkin_id)
@@ -513,14 +617,19 @@ async def checkin_edit(
                     timezone=zone,
                 )
             if close_days is not None or close_at or remind_after or no_reminders:
-                changes["window"] = replace(
+                changed = replace(
                     window,
                     days_after=window.days_after if close_days is None else close_days,
                     at=time.fromisoformat(close_at) if close_at else window.at,
-                    reminders_after_min=()
-                    if no_reminders
-                    else remind_after or window.reminders_after_min,
                 )
+                if no_reminders or remind_after:
+                    reminders = reminder_minutes(
+                        () if no_reminders else remind_after,
+                        changes.get("schedule", schedule),
+                        changed,
+                    )
+                    changed = replace(changed, reminders_after_min=reminders)
+                changes["window"] = changed
             if questions_file:
                 changes["questions"] = read_questions(questions_file)
             if summary_to:
@@ -536,15 +645,43 @@ async def checkin_edit(
 @checkin.command("list")
 @coroutine
 async def checkin_list() -> None:
-    """Every check-in: group, schedule, paused or not."""
+    """Every check-in: group, schedule, answer window, reminders, next round, skipped days."""
     from bot.checkins import service as checkins
-    from bot.checkins.schedule import Schedule
 
+    initiative_zone = _settings().timezone
     async with _session() as session:
-        for item, group in await checkins.all_checkins(session):
-            schedule = Schedule.from_json(item.schedule)
-            next_round = "paused" if item.paused else schedule.next_after(clock.now())
-            click.echo(f"#{item.id}\t{group.name_en}\t{schedule.to_json()}\tnext: {next_round}")
+        found = await checkins.all_checkins(session)
+    if not found:
+        click.echo("There are no check-ins.")
+        return
+    rows = []
+    for item, group in found:
+        schedule, window = Schedule.from_json(item.schedule), Window.from_json(item.window)
+        upcoming = schedule.next_after(clock.now())
+        today = clock.now().astimezone(schedule.tz).date()
+        rows.append(
+            [
+                str(item.id),
+                group.name_en or group.name_fa,
+                schedule_text(schedule, initiative_zone),
+                window_text(window),
+                reminders_text(window),
+                SUMMARY_TARGETS.get(item.summary_to, item.summary_to),
+                "paused"
+                if item.paused
+                else fmt.both_calendars(upcoming, schedule.tz)
+                if upcoming
+                else "none",
+                ", ".join(
+                    fmt.both_calendars(day) for day in sorted(schedule.skip_dates) if day >= today
+                ),
+            ]
+        )
+    titles = ["#", "group", "schedule", "answers until", "reminders", "summary to", "next round"]
+    if any(row[-1] for row in rows):
+        echo_table([*titles, "no round on"], rows)
+    else:
+        echo_table(titles, [row[:-1] for row in rows])
 
 
 @checkin.command("pause")
@@ -577,7 +714,7 @@ async def checkin_skip(checkin_id: int, day: str) -> None:
     async with _session() as session:
         if await checkins.skip_date(session, checkin_id, local_day, None) is None:
             raise click.ClickException(f"There is no check-in {checkin_id}.")
-    click.echo(f"Check-in #{checkin_id} skips {local_day.isoformat()}.")
+    click.echo(f"Check-in #{checkin_id} skips {fmt.both_calendars(local_day)}.")
 
 
 @checkin.command("delete")
@@ -668,8 +805,13 @@ async def staff_list() -> None:
     from bot.people import service as people
 
     async with _session() as session:
-        for person in await people.staff(session):
-            click.echo(f"{person.telegram_id}\t{person.display_name or '-'}")
+        found = await people.staff(session)
+    if not found:
+        click.echo("There are no staff: add someone with `hamgam staff add TELEGRAM_ID`.")
+        return
+    echo_table(
+        ["telegram id", "name"], [[str(p.telegram_id), p.display_name or "-"] for p in found]
+    )
 
 
 @asynccontextmanager
@@ -767,29 +909,52 @@ async def survey_publish(
         raise click.ClickException(f"There is no draft survey {survey_id}.")
     if result is PublishProblem.CLOSES_TOO_SOON:
         raise click.BadParameter("it must close after it opens", param_hint="--closes")
-    click.echo(f"Survey #{survey_id} opens {opens_at.isoformat(timespec='minutes')}.")
+    click.echo(f"Survey #{survey_id} opens {fmt.both_calendars(opens_at, tz)}.")
 
 
 @survey.command("list")
+@click.option(
+    "--drafts", is_flag=True, help="Drafts too (a survey begun in the bot and cancelled is one)."
+)
 @coroutine
-async def survey_list() -> None:
-    """Every survey: status, times, responses."""
+async def survey_list(drafts: bool) -> None:
+    """Every published survey: status, times, responses."""
     from sqlalchemy import select
 
     from bot.surveys import service as surveys
-    from bot.surveys.models import Survey
+    from bot.surveys.models import Survey, SurveyStatus
 
+    tz = _settings().tz
+    rows, unlisted = [], 0
     async with _session() as session:
         for item in await session.scalars(select(Survey).order_by(Survey.id)):
-            found = await surveys.results(session, item)
-            title = found.form.title.get("en") or found.form.title.get("fa")
-            closes = item.closes_at.isoformat(timespec="minutes") if item.closes_at else "—"
-            counts = (
-                f"anonymous: fewer than {item.min_responses} answers counted"
-                if found.withheld
-                else f"finished {found.finished}, part-way {found.partial}"
+            if item.status == SurveyStatus.DRAFT and not drafts:
+                unlisted += 1
+                continue
+            form = surveys.form_of(item)
+            if item.status == SurveyStatus.DRAFT:
+                counts = "—"
+            elif (found := await surveys.results(session, item)).withheld:
+                counts = f"anonymous: fewer than {item.min_responses} answers counted"
+            else:
+                counts = f"finished {found.finished}, part-way {found.partial}"
+            rows.append(
+                [
+                    str(item.id),
+                    item.status,
+                    form.title.get("en") or form.title.get("fa") or "",
+                    fmt.both_calendars(item.opens_at, tz) if item.opens_at else "—",
+                    fmt.both_calendars(item.closes_at, tz) if item.closes_at else "—",
+                    counts,
+                ]
             )
-            click.echo(f"#{item.id}\t{item.status}\t{title}\tcloses {closes}\t{counts}")
+    if rows:
+        echo_table(["#", "status", "title", "opens", "closes", "responses"], rows)
+    elif not unlisted:
+        click.echo("There are no surveys.")
+    if unlisted:
+        drafts_word = "draft" if unlisted == 1 else "drafts"
+        click.echo(f"{unlisted} {drafts_word} not listed: --drafts lists drafts too.")
 
 
 @survey.command("close")

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Several replicas behind a load balancer (PostgreSQL and Redis required).
     replica: bool = False
     redis_url: str | None = None
+    # Where the Bot API emulator listens when `hamgam run` has no BOT_TOKEN, and where
+    # `hamgam sandbox chat` looks for it.
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
 

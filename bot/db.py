@@ -93,7 +93,7 @@ def only_process(url: str) -> Iterator[None]:
     writing process: a second bot on the same file would fight the first for every write (and
     two clocks would run), so it is refused with a clear message instead. PostgreSQL is left
     to replicas, which coordinate through the database (see README, Deployment)."""
-    path = url.split(":///", 1)[-1] if url.startswith("sqlite") else ""
+    path = _ensure_sqlite_folder(url) if url.startswith("sqlite") else ""
     if not path or path == ":memory:":
         yield
         return

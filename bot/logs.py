@@ -35,5 +35,7 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Routine chatter that would bury what matters at start: each migration step, aiogram's
+    # "Start polling" (our own start-up line says the bot is up), every handled update.
+    for noisy in ("alembic", "aiogram.dispatcher", "aiogram.event", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

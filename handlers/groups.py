@@ -89,11 +89,13 @@ async def groups_overview(session: AsyncSession, language: str) -> tuple[str, In
             group = summary.group
             linked = " 💬" if group.chat_id else ""
             lines.append(
+                # The id is what the command line asks for (hamgam checkin add --group ID).
                 ngettext(
-                    "• {name} ({kind}): {count} member",
-                    "• {name} ({kind}): {count} members",
+                    "• #{id} {name} ({kind}): {count} member",
+                    "• #{id} {name} ({kind}): {count} members",
                     summary.member_count,
                 ).format(
+                    id=number(group.id),
                     name=escape(group.name(language)),
                     kind=kind_text(group.kind),
                     count=number(summary.member_count),

@@ -37,6 +37,11 @@ def number(value: int | float | Decimal, language: str) -> str:
     return format_decimal(value, locale="en")
 
 
+def hours(minutes: int | float, language: str) -> str:
+    """A span kept in minutes, read in hours as check-in reminders are given: 90 → «۱٫۵», «1.5»."""
+    return number(Decimal(minutes) / 60, language)
+
+
 def listing(items: Iterable[str], language: str) -> str:
     """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en."""
     return ("، " if language == "fa" else ", ").join(items)
@@ -101,6 +106,20 @@ def excerpt(text: str, limit: int) -> str:
     if text[limit - 1] != " " and " " in cut:  # not in the middle of a word
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip() + "…"
+
+
+def both_calendars(value: date | datetime, tz: ZoneInfo = TEHRAN) -> str:
+    """For plain text in English such as the command line's tables: the Jalali date written as
+    staff type it, then the Gregorian one; «Sat 1405/09/07 18:00 (28 Nov 2026)», or for a day
+    «Sat 1405/09/07 (28 Nov 2026)»."""
+    moment = _local(value, tz) if isinstance(value, datetime) else None
+    local_day = moment.date() if moment else value
+    jalali = JalaliDate(local_day)
+    at = f" {moment:%H:%M}" if moment else ""
+    return (
+        f"{format_date(local_day, 'EEE', locale='en')} {jalali.year:04}/{jalali.month:02}/"
+        f"{jalali.day:02}{at} ({day(local_day, 'en')})"
+    )
 
 
 def _first_strong_direction(line: str) -> str | None:

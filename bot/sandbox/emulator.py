@@ -67,7 +67,7 @@ class Emulator:
         bound_host, bound_port = self._runner.addresses[0][:2]
         self.base_url = f"http://{bound_host}:{bound_port}"
         self._deliverer.start()
-        log.info("Bot API emulator for bot %s listening on %s", self.state.bot.id, self.base_url)
+        log.debug("Bot API emulator for bot %s listening on %s", self.state.bot.id, self.base_url)
         return self.base_url
 
     async def stop(self) -> None:
