@@ -90,6 +90,11 @@ def plain(message: dict[str, Any]) -> str:
     return str(message.get("plain_text") or message.get("text") or message.get("caption") or "")
 
 
+async def inbox_has(someone: Person, text: str) -> bool:
+    """Whether any message the person has received says `text`."""
+    return any(text in plain(message) for message in await someone.inbox())
+
+
 def granted(person: PersonRow) -> Select[tuple[str]]:
     """The roles granted to a person (not those their groups give), as stored."""
     return select(PersonRole.role).where(PersonRole.person_id == person.id)

@@ -18,16 +18,18 @@ from bot.db import transaction
 from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from tests.e2e.conftest import onboard
-from tests.e2e.harness import BotProcess, Person, buttons, plain
-from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
+from tests.e2e.harness import BotProcess, Person, buttons, inbox_has, plain
+from tests.e2e.timeline import (
+    TimeMachine,
+    after_closing,
+    eventually,
+    group_with_checkin,
+    round_asked,
+)
 
 
 async def prompts_are(someone: Person, count: int) -> bool:
     return await prompts(someone) == count
-
-
-async def inbox_has(someone: Person, text: str) -> bool:
-    return any(text in plain(message) for message in await someone.inbox())
 
 
 async def prompts(someone: Person) -> int:
@@ -65,8 +67,7 @@ async def test_away_paused_and_skipped_rounds_send_nothing(
     tomorrow = (clock.now() + timedelta(days=1, hours=1)).astimezone(TEHRAN).date()
     due = await group_with_checkin(sessions, [maryam, neda], daily=True, skip=frozenset({tomorrow}))
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, neda, "پرسش ۱ از ۳")
     reply = await neda.press("در دسترس نیستم")
     assert "تا «برگشتم» را نزنید" in reply.text
 
@@ -99,8 +100,7 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     due = await group_with_checkin(sessions, [maryam, sara], chat_id=chat["id"])
     machine = TimeMachine()
 
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, maryam, "پرسش ۱ از ۳")
     await eventually(lambda: inbox_has(sara, "question 1 of 3"))
     assert await inbox_has(maryam, "این هفته چه کردید؟")
     assert await inbox_has(sara, "What did your group do this week?")
@@ -153,8 +153,7 @@ async def test_bad_answers_to_a_number_question_are_asked_again(
         [maryam],
         questions=(Question({"fa": "چند نفر آمدند؟", "en": "How many came?"}, Kind.NUMBER),),
     )
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "چند نفر آمدند؟"))
+    await round_asked(TimeMachine(), due, maryam, "چند نفر آمدند؟")
     for typed in ("بیست", "۱" * 5000, "12a"):
         reply = await maryam.send(typed)
         assert "لطفاً با یک عدد پاسخ دهید" in reply.text
@@ -178,8 +177,7 @@ async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sess
     )
     due = await group_with_checkin(sessions, [maryam], questions=questions)
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    await round_asked(machine, due, maryam, "جلسهٔ بعد کجا باشد؟")
     reply = await maryam.send("مدرسه")  # typed, not pressed
     assert "یکی از دکمه‌ها" in reply.text
     reply = await maryam.press("مدرسه")
@@ -212,8 +210,7 @@ async def test_a_check_in_kept_in_another_time_zone(staff, resident, bot: BotPro
     machine.travel_to(due - timedelta(minutes=1))
     await asyncio.sleep(1.5)
     assert not await inbox_has(sara, "question 1 of 3")  # not yet, in Berlin time
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(sara, "question 1 of 3"))
+    await round_asked(machine, due, sara, "question 1 of 3")
     machine.travel_to(due + timedelta(minutes=61))
     await eventually(lambda: inbox_has(sara, "A reminder"))
     reminder = next(plain(m) for m in await sara.inbox() if "A reminder" in plain(m))
@@ -271,8 +268,7 @@ async def test_two_members_with_one_name_are_two_people_in_the_summary(
     other_ali = await onboard(await person("علی"))
     due = await group_with_checkin(sessions, [ali, other_ali])
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(ali, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, ali, "پرسش ۱ از ۳")
     for answer in ("دیوارنگاری مدرسه", "رنگ خریدن", "نه"):
         await ali.send(answer)
 
@@ -292,8 +288,7 @@ async def test_a_silent_member_who_takes_the_name_of_one_who_answered_stays_not_
     hamid = await onboard(await person("حمید"))
     due = await group_with_checkin(sessions, [ali, hamid])
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(ali, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, ali, "پرسش ۱ از ۳")
     for answer in ("دیوارنگاری مدرسه", "رنگ خریدن", "نه"):
         await ali.send(answer)
     await client.add_user(hamid.user_id, "علی")  # Hamid renames himself on Telegram
@@ -323,8 +318,7 @@ async def test_mycheckins_shows_a_choice_by_its_label_and_numbers_in_persian_dig
     await staff()
     maryam = await resident("مریم")
     due = await group_with_checkin(sessions, [maryam], questions=CHOICE_NUMBER_SCALE)
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    await round_asked(TimeMachine(), due, maryam, "جلسهٔ بعد کجا باشد؟")
     await maryam.press("مدرسه")
     await maryam.send("1250.5")
     await maryam.press("۴")
@@ -340,8 +334,7 @@ async def test_a_button_answer_is_shown_on_its_question_with_a_check_mark(
     await staff()
     maryam = await resident("مریم")
     due = await group_with_checkin(sessions, [maryam], questions=CHOICE_NUMBER_SCALE)
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "جلسهٔ بعد کجا باشد؟"))
+    await round_asked(TimeMachine(), due, maryam, "جلسهٔ بعد کجا باشد؟")
     question = await maryam.last()
     await maryam.press("مدرسه")
     edited = next(m for m in await maryam.inbox() if m["message_id"] == question["message_id"])
@@ -364,8 +357,7 @@ async def test_no_update_is_offered_before_the_first_answer_only(
     neda = await resident("ندا")
     due = await group_with_checkin(sessions, [maryam, neda])
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, maryam, "پرسش ۱ از ۳")
     assert "این بار خبری نیست" in buttons(await maryam.last())
     reply = await maryam.send("پاکسازی پارک")
     assert "پرسش ۲ از ۳" in reply.text

@@ -15,8 +15,8 @@ from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
 from bot.people.models import Person as PersonRow
 from tests.e2e.harness import BotProcess, Person, buttons, plain
-from tests.e2e.test_checkins import inbox_has, prompts, prompts_are
-from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin
+from tests.e2e.test_checkins import prompts, prompts_are
+from tests.e2e.timeline import TimeMachine, eventually, group_with_checkin, round_asked
 
 
 async def stored(sessions, someone: Person) -> PersonRow:
@@ -34,8 +34,7 @@ async def test_an_away_member_finds_the_way_back_in_mycheckins_and_in_help(
     await staff()
     neda = await resident("ندا")
     due = await group_with_checkin(sessions, [neda])
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await round_asked(TimeMachine(), due, neda, "پرسش ۱ از ۳")
     await neda.press("در دسترس نیستم")
     async with sessions() as session:
         round_id = await session.scalar(select(CheckinRound.id))
@@ -69,8 +68,7 @@ async def test_pressing_im_back_on_a_message_whose_buttons_are_gone_confirms_it(
     neda = await resident("ندا")
     due = await group_with_checkin(sessions, [neda], daily=True)
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, neda, "پرسش ۱ از ۳")
     await neda.press("در دسترس نیستم")
     data, first = await neda.button_data("برگشتم")
     reply = await neda.press("برگشتم")
@@ -91,8 +89,7 @@ async def test_an_away_period_ends_on_the_day_typed_and_check_ins_resume_on_thei
     neda = await resident("ندا")
     due = await group_with_checkin(sessions, [neda], daily=True)
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, neda, "پرسش ۱ از ۳")
     await neda.press("در دسترس نیستم")
     reply = await neda.press("تا روزی که می‌نویسم")
     assert "کدام روز برمی‌گردید" in reply.text
@@ -155,8 +152,7 @@ async def test_going_away_from_the_away_card_skips_the_open_round_and_keeps_its_
     await staff()
     neda = await resident("ندا")
     due = await group_with_checkin(sessions, [neda])
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
+    await round_asked(TimeMachine(), due, neda, "پرسش ۱ از ۳")
     await neda.send("/away")
     await neda.press("یک هفته")
     async with sessions() as session:

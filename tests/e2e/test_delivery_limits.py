@@ -23,9 +23,15 @@ from bot.reports.export import Dataset, export
 from bot.sandbox.formatting import render
 from tests.conftest import TOKEN
 from tests.e2e.crowd import seed_residents, wait_until_delivered
-from tests.e2e.harness import BotProcess, Person, plain
+from tests.e2e.harness import BotProcess, Person, inbox_has, plain
 from tests.e2e.test_delivery import NEWS, broadcast
-from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
+from tests.e2e.timeline import (
+    TimeMachine,
+    after_closing,
+    eventually,
+    group_with_checkin,
+    round_asked,
+)
 
 
 def words(text: str) -> str:
@@ -78,8 +84,7 @@ async def test_a_check_in_summary_too_long_for_one_message_arrives_whole_in_part
     await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
     due = await group_with_checkin(sessions, [maryam, sara], chat_id=chat["id"], questions=ASKED)
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(sara, "question 1 of 3"))
+    await round_asked(machine, due, sara, "question 1 of 3")
     await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
     by_maryam = await answer_at_length(maryam, "M")
     by_sara = await answer_at_length(sara, "S")
@@ -101,18 +106,13 @@ async def test_a_check_in_summary_too_long_for_one_message_arrives_whole_in_part
     received_in_order(for_staff, questions)
 
 
-async def inbox_has(someone: Person, text: str) -> bool:
-    return any(text in plain(message) for message in await someone.inbox())
-
-
 async def test_a_direct_reply_too_long_for_one_message_arrives_in_parts(
     resident, bot: BotProcess, sessions
 ) -> None:
     maryam = await resident("مریم")
     due = await group_with_checkin(sessions, [maryam], questions=ASKED)
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(maryam, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, maryam, "پرسش ۱ از ۳")
     answers = await answer_at_length(maryam, "M")
 
     reply = await maryam.send("/mycheckins")

@@ -3,14 +3,18 @@ none, by either transport, and a group chat's English half of a bilingual messag
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from bot.i18n.format import RLM
-from tests.e2e.harness import BotProcess, Person, plain
+from tests.e2e.harness import BotProcess, inbox_has, plain
 from tests.e2e.test_surveys import NEIGHBOURHOOD
-from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
+from tests.e2e.timeline import (
+    TimeMachine,
+    after_closing,
+    eventually,
+    group_with_checkin,
+    round_asked,
+)
 
 
 def marked(messages: list[dict]) -> list[str]:
@@ -21,10 +25,6 @@ def marked(messages: list[dict]) -> list[str]:
         for line in str(message.get("text") or message.get("caption") or "").split("\n")
         if line.startswith(RLM)
     ]
-
-
-async def inbox_has(someone: Person, text: str) -> bool:
-    return any(text in plain(message) for message in await someone.inbox())
 
 
 @pytest.mark.parametrize("transport", ["polling", "webhook"], indirect=True)
@@ -61,8 +61,7 @@ async def test_a_group_chat_gets_the_mark_in_the_persian_half_only(
     await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
     due = await group_with_checkin(sessions, [maryam, sara], chat_id=chat["id"])
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: inbox_has(sara, "question 1 of 3"))
+    await round_asked(machine, due, sara, "question 1 of 3")
     for answer in ("Planted 12 trees", "More trees", "No"):
         await sara.send(answer)
 

@@ -18,8 +18,14 @@ from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
 from bot.indicators.models import Direction, Frequency, Indicator, IndicatorValue
 from bot.people.models import Person as PersonRow
-from tests.e2e.harness import Person, plain
-from tests.e2e.timeline import TimeMachine, after_closing, eventually, group_with_checkin
+from tests.e2e.harness import Person, inbox_has, plain
+from tests.e2e.timeline import (
+    TimeMachine,
+    after_closing,
+    eventually,
+    group_with_checkin,
+    round_asked,
+)
 
 
 async def _person_id(session: AsyncSession, someone: Person) -> int:
@@ -120,8 +126,7 @@ async def test_a_member_removed_from_the_group_during_a_check_in_cannot_answer_i
     reza = await staff()
     maryam = await resident("مریم")
     due = await group_with_checkin(sessions, [maryam])
-    TimeMachine().travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: _inbox_has(maryam, "پرسش ۱ از ۳"))
+    await round_asked(TimeMachine(), due, maryam, "پرسش ۱ از ۳")
     await maryam.send("همه چیز خوب پیش می‌رود")  # the first answer, while still a member
 
     await reza.send("/groups")
@@ -148,8 +153,7 @@ async def test_a_member_removed_during_a_round_is_neither_reminded_nor_counted(
     maryam, sara, ali = [await resident(name) for name in ("مریم", "سارا", "علی")]
     due = await group_with_checkin(sessions, [maryam, sara, ali])
     machine = TimeMachine()
-    machine.travel_to(due + timedelta(minutes=1))
-    await eventually(lambda: _inbox_has(maryam, "پرسش ۱ از ۳"))
+    await round_asked(machine, due, maryam, "پرسش ۱ از ۳")
     await maryam.send("همه چیز خوب پیش می‌رود")  # half-way, then staff remove her
     await reza.send("/groups")
     await reza.press("کارگروه سبز")
@@ -159,15 +163,11 @@ async def test_a_member_removed_during_a_round_is_neither_reminded_nor_counted(
         await sara.send(answer)
 
     machine.travel_to(due + timedelta(minutes=62))  # the reminder, for those still asked
-    await eventually(lambda: _inbox_has(ali, "⏰ یادآوری"))
+    await eventually(lambda: inbox_has(ali, "⏰ یادآوری"))
     machine.travel_to(after_closing(due))
-    await eventually(lambda: _inbox_has(reza, "پاسخ داده‌اند"))
+    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
     summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
     assert "۱ از ۲" in summary
     assert "پاسخ نداده‌اند: علی" in summary
     assert "مریم" not in summary and "همه چیز خوب پیش می‌رود" not in summary
-    assert not await _inbox_has(maryam, "⏰ یادآوری")
-
-
-async def _inbox_has(someone: Person, text: str) -> bool:
-    return any(text in plain(message) for message in await someone.inbox())
+    assert not await inbox_has(maryam, "⏰ یادآوری")

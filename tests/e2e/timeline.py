@@ -24,7 +24,7 @@ from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person as PersonRow
 from bot.surveys import service as surveys
 from bot.surveys.form import Form
-from tests.e2e.harness import Person
+from tests.e2e.harness import Person, inbox_has
 
 
 class TimeMachine:
@@ -43,6 +43,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 15)
     while not await check():
         assert time.monotonic() < deadline, "it did not happen in time"
         await asyncio.sleep(0.1)
+
+
+async def round_asked(machine: TimeMachine, due: datetime, someone: Person, words: str) -> None:
+    """A minute after `due`: the round has begun and asked `someone` (their inbox says `words`)."""
+    machine.travel_to(due + timedelta(minutes=1))
+    await eventually(lambda: inbox_has(someone, words))
 
 
 # Rounds of group_with_checkin are answered until 20:00 the day after, reminded after an hour.
