@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # `hamgam sandbox chat` looks for it.
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
+    # Where background jobs (exports, reports) write their files until they are sent; by
+    # default a "work" folder beside the SQLite database, or in data/ on PostgreSQL. With
+    # replicas on several machines it must be shared: the leader's sender uploads the files.
+    work_dir: Path | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -120,6 +124,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def work_folder(self) -> Path:
+        if self.work_dir is not None:
+            return self.work_dir
+        if self.is_sqlite and ":///" in self.database_url:
+            path = self.database_url.split(":///", 1)[1]
+            if path and path != ":memory:":
+                return Path(path).parent / "work"
+        return PROJECT_ROOT / "data" / "work"
 
     @property
     def is_sqlite(self) -> bool:

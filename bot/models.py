@@ -2,6 +2,7 @@
 
 from bot.announcements.models import Announcement
 from bot.audit.models import AuditEntry
+from bot.background.models import BackgroundJob
 from bot.checkins.models import Checkin, CheckinAnswer, CheckinParticipant, CheckinRound
 from bot.conversations import ConversationState
 from bot.db import Base
@@ -19,6 +20,7 @@ from bot.updates import HandledUpdate, ParkedUpdate
 __all__ = [
     "Announcement",
     "AuditEntry",
+    "BackgroundJob",
     "Base",
     "Checkin",
     "CheckinAnswer",

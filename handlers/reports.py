@@ -3,14 +3,17 @@ meetings and indicators on one page, with the charts that say it faster."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -21,11 +24,16 @@ from persiantools.jdatetime import JalaliDate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
+from bot.background import service as jobs
+from bot.background.models import JobKind
+from bot.background.service import Job
+from bot.config import PROJECT_ROOT
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Content, pick
+from bot.delivery.content import Content, Media, pick
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.outbox import Outgoing
+from bot.delivery.split import split_html
 from bot.i18n import N_
 from bot.i18n import format as fmt
 from bot.i18n.format import TEHRAN
@@ -35,10 +43,12 @@ from bot.people.models import Person, Role
 from bot.reports import digest as digests
 from bot.reports import summary
 from bot.reports.models import Digest, DigestFrequency
-from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.locale import current_language, in_each_language
+
+if TYPE_CHECKING:
+    from bot.telegram.app import Hamgam
 
 router = Router(name="reports")
 router.message.filter(PrivateChat(), Onboarded())
@@ -85,16 +95,96 @@ async def choose_period(message: Message) -> None:
 
 
 @router.callback_query(ReportButton.filter(F.period.in_(set(PERIODS))))
-async def show_report(
-    query: CallbackQuery, callback_data: ReportButton, message: Message, session: AsyncSession
+async def start_report(
+    query: CallbackQuery,
+    callback_data: ReportButton,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    hamgam: Hamgam,
 ) -> None:
+    """The report is made by a background job (its figures take a while at city size); this
+    message shows its progress."""
     await query.answer()
-    language = current_language()
     since, until = period_bounds(callback_data.period, clock.now())
-    report = await summary.build(session, since, until)
-    await message.answer(report_text(report, language))
-    for png, name in report_charts(report, language):
-        await message.answer_photo(BufferedInputFile(png, name))
+    params = {
+        "period": callback_data.period,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+    }
+    await message.edit_text(job_status(params, 0, None))
+    await jobs.submit(
+        session,
+        JobKind.REPORT,
+        person_id=person.id,
+        chat_id=message.chat.id,
+        language=current_language(),
+        params=params,
+        message_id=message.message_id,
+    )
+    await session.commit()
+    hamgam.submitted()
+
+
+def job_status(params: dict[str, Any], done: int, total: int | None) -> str:
+    """The report's progress message."""
+    share = done / total if total else 0.0
+    return _("Preparing the report for {period}… {percent}").format(
+        period=_(PERIODS[params["period"]]).lower(),
+        percent=fmt.percent(min(share, 1.0), current_language()),
+    )
+
+
+async def report_files(
+    session: AsyncSession,
+    params: dict[str, Any],
+    language: str,
+    folder: Path,
+    progress: Callable[[int, int | None], None],
+) -> dict[str, Any]:
+    """In the job's child process: the figures, composed in the staff member's language, with
+    the pictures and the document written into the job's folder."""
+    from aiogram.utils.i18n import I18n
+
+    progress(0, 2)
+    report = await summary.build(
+        session, datetime.fromisoformat(params["since"]), datetime.fromisoformat(params["until"])
+    )
+    progress(1, 2)
+    i18n = I18n(path=PROJECT_ROOT / "locales", default_locale=language, domain="messages")
+    with i18n.context(), i18n.use_locale(language):
+        composed = compose_report(report, language)
+    photos = []
+    for number, (png, name) in enumerate(composed.photos):
+        path = folder / f"{number}-{name}"
+        path.write_bytes(png)
+        photos.append([str(path), name])
+    document = None
+    if composed.document is not None:
+        data, name = composed.document
+        path = folder / name
+        path.write_bytes(data)
+        document = [str(path), name]
+    progress(2, 2)
+    return {"messages": composed.messages, "photos": photos, "document": document}
+
+
+def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
+    """The report as composed: its messages, its pictures, its document, in that order."""
+    language = job.language
+    contents = [Content(text={language: text}) for text in result["messages"]]
+    contents += [
+        Content(text={}, media=Media("photo", path=path, file_name=name))
+        for path, name in result["photos"]
+    ]
+    if result["document"] is not None:
+        path, name = result["document"]
+        contents.append(Content(text={}, media=Media("document", path=path, file_name=name)))
+    return contents
+
+
+def job_failure(job: Job) -> Content:
+    return Content(text={job.language: _("The report could not be made. Please try again later.")})
 
 
 @router.callback_query(ReportButton.filter())
@@ -502,3 +592,22 @@ class DigestClock:
                     ],
                 )
             self.hamgam.sender.wake()
+
+
+# ---- the report as it is sent -----------------------------------------------------------------
+# (The one function the report's delivery depends on: what it sends, in order.)
+
+
+@dataclass(frozen=True)
+class ComposedReport:
+    messages: list[str]  # HTML, each within Telegram's limit
+    photos: list[tuple[bytes, str]]  # PNG, file name
+    document: tuple[bytes, str] | None = None
+
+
+def compose_report(report: summary.Report, language: str) -> ComposedReport:
+    """The page of text in as many messages as it takes, then its charts."""
+    return ComposedReport(
+        messages=split_html(report_text(report, language)),
+        photos=report_charts(report, language),
+    )

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import clock, updates
+from bot.background.runner import Places, Runner
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, session_factory, transaction
 from bot.delivery.pace import Limits
@@ -75,6 +76,9 @@ class Hamgam:
     scheduler: AsyncIOScheduler = field(default_factory=lambda: AsyncIOScheduler(timezone=UTC))
     jobs_running: asyncio.Lock = field(default_factory=asyncio.Lock)
     sending: asyncio.Task[None] | None = None
+    # Long staff work (exports, reports): run where the lead is, like the sender.
+    runner: Runner | None = None
+    running: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.engine, shared=self.settings.replica)
@@ -92,14 +96,30 @@ class Hamgam:
         return run
 
     async def lead(self) -> None:
-        """Takes or keeps the lead; the sender runs where the lead is."""
+        """Takes or keeps the lead; the sender and the background jobs run where it is."""
         if await self.leadership.renew():
             if self.sending is None:
                 self.sending = asyncio.create_task(self.sender.run(), name="outbox")
-        elif self.sending is not None:
-            await self.sender.stop()
-            await asyncio.gather(self.sending, return_exceptions=True)
-            self.sending = None
+            if self.running is None and self.runner is not None:
+                self.running = asyncio.create_task(self.runner.run(), name="background jobs")
+        else:
+            await self.stop_running()
+            if self.sending is not None:
+                await self.sender.stop()
+                await asyncio.gather(self.sending, return_exceptions=True)
+                self.sending = None
+
+    async def stop_running(self) -> None:
+        """Background jobs in progress stop; they run again where the lead goes next."""
+        if self.running is not None and self.runner is not None:
+            await self.runner.stop()
+            await asyncio.gather(self.running, return_exceptions=True)
+            self.running = None
+
+    def submitted(self) -> None:
+        """A background job was submitted: the runner looks now."""
+        if self.runner is not None:
+            self.runner.wake()
 
     def nudge(self) -> None:
         """Something became due now (an announcement to send): run the periodic work at once
@@ -142,6 +162,7 @@ APP_KEY = web.AppKey("hamgam", Hamgam)
 
 def build(settings: Settings) -> Hamgam:
     from handlers import setup_routers
+    from handlers.background import ChatSurface
 
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -158,6 +179,12 @@ def build(settings: Settings) -> Hamgam:
         disable_fsm=True,  # added below, inside the update's database session
     )
     app = Hamgam(settings, engine, sessions, bot, dispatcher, i18n, sender)
+    app.runner = Runner(
+        sessions,
+        Places(settings.database_url, settings.work_folder),
+        ChatSurface(app),
+        replica=settings.replica,
+    )
     dispatcher["hamgam"] = app
     dispatcher["sessions"] = sessions
 
@@ -269,6 +296,7 @@ async def _on_shutdown(hamgam: Hamgam) -> None:
         hamgam.scheduler.shutdown(wait=False)
     async with hamgam.jobs_running:  # a job half-way through finishes first
         pass
+    await hamgam.stop_running()  # its children stop; their jobs run again at the next start
     await hamgam.sender.stop()
     if hamgam.sending is not None:
         await asyncio.gather(hamgam.sending, return_exceptions=True)

@@ -25,7 +25,7 @@ from bot.surveys import service as surveys
 from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import SurveyAnswer, SurveyParticipant, SurveyResponse
 from tests.e2e.harness import BotProcess, Person, plain
-from tests.e2e.timeline import eventually, survey_open_now
+from tests.e2e.timeline import eventually, job_delivered, survey_open_now
 
 PICK = Form(
     {"fa": "پرسش‌نامهٔ عدد", "en": "A number"},
@@ -236,20 +236,20 @@ IDEAS = Form(
 WRITTEN = ("جوی آب", "الف: نیمکت", "تابلو", "باغچه", "درخت", "دوچرخه")
 
 
-async def staff_views(reza: Person, client) -> tuple[str, str, list[list[str]]]:
+async def staff_views(reza: Person, client, sessions) -> tuple[str, str, list[list[str]]]:
     """What staff see of the survey: /results (text, and whether any chart came), /report's
     survey lines, and the survey_responses export."""
     await reza.send("/results")
     results = await reza.press("#1 Ideas · open")
     charts = any(m.get("photo") for m in results.messages)
     await reza.send("/report")
-    report = await reza.press("The last 30 days")
-    page = next(plain(m) for m in report.messages if "Report" in plain(m))
+    report = await job_delivered(reza, "The last 30 days", sessions)
+    page = next(plain(m) for m in report if "Report" in plain(m))
     surveys_part = page.split("Surveys")[1].split("Announcements")[0]
     await reza.send("/export")
     await reza.press("Survey responses")
-    exported = await reza.press("CSV")
-    document = next(m for m in exported.messages if m.get("document"))
+    exported = await job_delivered(reza, "CSV", sessions)
+    document = next(m for m in exported if m.get("document"))
     data = await client.file_content(document["document"]["file_id"])
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     return results.text + ("\n[charts]" if charts else ""), surveys_part, rows
@@ -283,7 +283,7 @@ async def test_staff_see_an_anonymous_survey_only_in_steps_of_five(
 
     for n in range(3):
         await answers(n)
-    three = await staff_views(reza, client)
+    three = await staff_views(reza, client, sessions)
     results, report, rows = three
     assert "fewer than 5 so far" in results.lower() and "Response rate" not in results
     assert "[charts]" not in results and not any(text in results for text in WRITTEN)
@@ -291,10 +291,10 @@ async def test_staff_see_an_anonymous_survey_only_in_steps_of_five(
     assert rows[1:] == []  # the header alone
 
     await answers(3)
-    assert await staff_views(reza, client) == three  # one more answer changes nothing
+    assert await staff_views(reza, client, sessions) == three  # one more answer changes nothing
 
     await answers(4)
-    results, report, rows = await staff_views(reza, client)
+    results, report, rows = await staff_views(reza, client, sessions)
     assert "Answers counted: 5" in results and "[charts]" in results
     assert "Response rate: 5 of 6 (83%)" in results
     assert "By area: نارمک 5 of 5 (100%)" in results and "تجریش" not in results

@@ -28,7 +28,7 @@ from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
 from bot.people.models import Person as PersonRow
 from bot.surveys.models import Survey, SurveyParticipant
 from tests.e2e.harness import BotProcess, plain
-from tests.e2e.timeline import TimeMachine, eventually
+from tests.e2e.timeline import TimeMachine, eventually, job_delivered
 
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -184,8 +184,8 @@ async def test_every_figure_of_the_report_matches_the_database(
     reza = await staff()
     await generate(sessions)
     await reza.send("/report")
-    reply = await reza.press("۳۰ روز گذشته")
-    page = next(plain(m) for m in reply.messages if "گزارش" in plain(m))
+    report = await job_delivered(reza, "۳۰ روز گذشته", sessions)
+    page = next(plain(m) for m in report if "گزارش" in plain(m))
 
     async with sessions() as session:
         since = clock.now() - timedelta(days=30)
@@ -247,7 +247,7 @@ async def test_every_figure_of_the_report_matches_the_database(
         assert f"کارگروه {g} {fa(done)} از {fa(len(members))}" in page
     assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
     assert "۱ نفر انصراف دادند" in page
-    photos = [m for m in reply.messages if m.get("photo")]
+    photos = [m for m in report if m.get("photo")]
     # participation, the survey's response rate, announcement reach, RSVPs, attendance
     assert len(photos) == 5
     for photo in photos:
@@ -312,13 +312,13 @@ async def test_the_first_report_shows_the_rsvps_of_a_meeting_to_come_and_its_cha
         await meetings.answer(session, meeting.id, ids[1], Rsvp.NO)
 
     await reza.send("/report")
-    reply = await reza.press("۳۰ روز گذشته")
-    page = next(plain(m) for m in reply.messages if "گزارش" in plain(m))
+    report = await job_delivered(reza, "۳۰ روز گذشته", sessions)
+    page = next(plain(m) for m in report if "گزارش" in plain(m))
     meetings_part = page.split("جلسه‌ها")[1].split("شاخص‌ها")[0]
     assert "جلسهٔ کارگروه سبز" in meetings_part
     assert "۱ می‌آیند" in meetings_part and "۱ نمی‌آیند" in meetings_part
     assert "۱ بی‌پاسخ" in meetings_part
-    photos = [m for m in reply.messages if m.get("photo")]
+    photos = [m for m in report if m.get("photo")]
     assert len(photos) == 2  # the invitation's answers, the indicator's progress
     for n, photo in enumerate(photos):
         png = await client.file_content(photo["photo"][-1]["file_id"])
@@ -390,20 +390,20 @@ async def test_exports_go_to_staff_in_private_only(
     await generate(sessions)
     await reza.send("/export")
     await reza.press("جلسه‌ها و حضور")
-    reply = await reza.press("Excel (XLSX)")
-    document = next(m for m in reply.messages if m.get("document"))
+    sent = await job_delivered(reza, "Excel (XLSX)", sessions)
+    document = next(m for m in sent if m.get("document"))
     assert "۲۴ ردیف" in plain(document)
     book = load_workbook(io.BytesIO(await client.file_content(document["document"]["file_id"])))
     assert book.active.sheet_view.rightToLeft
     await reza.send("/export")
     await reza.press("پیام‌های فرستاده‌شده")
-    reply = await reza.press("CSV")
-    document = next(m for m in reply.messages if m.get("document"))
+    async with sessions() as session:  # what the file will hold: sent before it was made
+        stored = await session.scalar(select(func.count()).select_from(Delivery))
+    sent = await job_delivered(reza, "CSV", sessions)
+    document = next(m for m in sent if m.get("document"))
     data = await client.file_content(document["document"]["file_id"])
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    async with sessions() as session:
-        stored = await session.scalar(select(func.count()).select_from(Delivery))
     assert len(rows) == 1 + stored
 
     reply = await maryam.send("/export")

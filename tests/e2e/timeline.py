@@ -8,16 +8,19 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
+from bot.background.models import BackgroundJob, JobStatus
 from bot.checkins import service as checkins
 from bot.checkins.questions import Question
 from bot.checkins.schedule import Schedule, Window
 from bot.db import transaction
+from bot.delivery.models import Delivery, DeliveryStatus
 from bot.groups.models import Group, GroupKind, Membership
 from bot.i18n.format import TEHRAN
 from bot.people.audience import Audience, AudienceKind
@@ -125,3 +128,34 @@ async def survey_open_now(
             actor_id=None,
         )
     return draft.id
+
+
+async def job_delivered(someone: Person, label: str, sessions) -> list[dict[str, Any]]:
+    """Presses the button that starts a background job (/export's format, /report's period),
+    waits until every job is over and what it sent has gone out, and returns the messages
+    that reached `someone` after the job's progress message."""
+    reply = await someone.press(label)
+    progress = max(message["message_id"] for message in reply.messages)
+    await eventually(
+        lambda: jobs_over(sessions), within_s=120
+    )  # a child starts slowly on a busy machine
+    return [m for m in await someone.inbox() if m["message_id"] > progress]
+
+
+async def jobs_over(sessions) -> bool:
+    """No background job is queued or running, and none has a message still to send."""
+    async with sessions() as session:
+        busy = await session.scalar(
+            select(func.count())
+            .select_from(BackgroundJob)
+            .where(BackgroundJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        )
+        unsent = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.batch.like("job:%"),
+                Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+            )
+        )
+    return not busy and not unsent

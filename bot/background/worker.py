@@ -1,0 +1,56 @@
+"""A background job's work, in a child process of its own: `python -m bot.background.worker`
+reads the job on stdin and writes JSON lines on stdout, {"progress": [done, total]} as it
+goes and {"result": {...}} at the end (bot.background.child reads them).
+
+It imports only what its kind of work needs, so that it starts fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+# kind → "module:function", an `async def (session, params, language, folder, progress) ->
+# dict` that does the work, writes its files into `folder` and returns what to deliver.
+WORK = {
+    "export": "bot.reports.export_job:export_file",
+    "report": "handlers.reports:report_files",
+}
+
+
+def _emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _progress(done: int, total: int | None) -> None:
+    _emit({"progress": [done, total]})
+
+
+async def _work(spec: dict[str, Any]) -> dict[str, Any]:
+    from bot.db import create_engine, session_factory
+
+    module, name = WORK[spec["kind"]].split(":")
+    work = getattr(import_module(module), name)
+    engine = create_engine(spec["database_url"])
+    try:
+        async with session_factory(engine)() as session:
+            result: dict[str, Any] = await work(
+                session, spec["params"], spec["language"], Path(spec["folder"]), _progress
+            )
+            return result
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    spec = json.load(sys.stdin)
+    Path(spec["folder"]).mkdir(parents=True, exist_ok=True)
+    _emit({"result": asyncio.run(_work(spec))})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Long staff work as background jobs: /export and /report answer at once, show progress in
+the staff member's message and deliver through the outbox, while residents are answered;
+a file too large for Telegram goes zipped, or is refused before the work starts; a restart
+mid-job runs it again and delivers once; a job that fails says so."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import clock
+from bot.background import child
+from bot.background.models import BackgroundJob, JobStatus
+from bot.db import transaction
+from bot.delivery.models import Delivery
+from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
+from bot.people.models import Person as PersonRow
+from bot.reports import export_job
+from tests.e2e.harness import BotProcess, plain
+from tests.e2e.test_reports import generate
+from tests.e2e.timeline import eventually, job_delivered, jobs_over
+
+WORKER = (sys.executable, "-m", "bot.background.worker")
+
+
+@pytest.fixture
+def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Children wait at this gate, before any work, until the file exists: the test decides
+    when a job may go on, instead of racing it."""
+    path = tmp_path / "gate"
+    script = f'while [ ! -e "{path}" ]; do sleep 0.05; done; exec "$0" -m bot.background.worker'
+    monkeypatch.setattr(child, "COMMAND", ("sh", "-c", script, sys.executable))
+    return path
+
+
+async def job_status(sessions) -> list[str]:
+    async with sessions() as session:
+        return list(await session.scalars(select(BackgroundJob.status)))
+
+
+async def running(sessions) -> bool:
+    return await job_status(sessions) == [JobStatus.RUNNING]
+
+
+async def test_an_export_is_a_job_with_progress_while_residents_are_answered(
+    staff, resident, bot: BotProcess, client, sessions, gate: Path
+) -> None:
+    reza, maryam = await staff(), await resident("مریم")
+    await generate(sessions)
+    await reza.send("/export")
+    await reza.press("پیام‌های فرستاده‌شده")
+    reply = await reza.press("CSV")
+    assert "در حال آماده کردن «پیام‌های فرستاده‌شده»" in reply.text and "CSV" in reply.text
+    progress = reply.messages[-1]["message_id"]
+    await eventually(lambda: running(sessions))  # the child waits at the gate
+
+    answer = await maryam.send("/help")
+    assert answer.text  # answered while the export's child holds
+    assert await running(sessions)
+    assert not any(m.get("document") for m in await reza.inbox())
+
+    await asyncio.to_thread(gate.touch)
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    document = next(m for m in await reza.inbox() if m.get("document"))
+    assert document["document"]["file_name"].endswith(".csv") and "ردیف" in plain(document)
+    shown = next(m for m in await reza.inbox() if m["message_id"] == progress)
+    assert "۱۰۰٪" in plain(shown)
+
+
+async def test_a_restart_mid_job_runs_it_again_and_delivers_once(
+    staff, bot: BotProcess, sessions, gate: Path
+) -> None:
+    reza = await staff()
+    await generate(sessions)
+    await reza.send("/export")
+    await reza.press("جلسه‌ها و حضور")
+    await reza.press("CSV")
+    await eventually(lambda: running(sessions))
+    await bot.restart()  # the child is stopped, the job queued for the new start
+    await eventually(lambda: running(sessions))
+    await asyncio.to_thread(gate.touch)
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    documents = [m for m in await reza.inbox() if m.get("document")]
+    assert len(documents) == 1 and "۲۴ ردیف" in plain(documents[0])
+    async with sessions() as session:
+        job = await session.scalar(select(BackgroundJob))
+        assert job is not None and job.status == JobStatus.DONE and job.attempts == 1
+        sent = await session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.batch == f"job:{job.id}")
+        )
+    assert sent == 1
+
+
+async def test_a_csv_too_large_for_telegram_arrives_zipped(
+    staff, bot: BotProcess, client, sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reza = await staff("Reza", "English")
+    await generate(sessions)
+    # 61 messages sent: about 10 KB of CSV, a ZIP of under 2 KB.
+    monkeypatch.setattr(export_job, "FILE_LIMIT", 5000)
+    await reza.send("/export")
+    await reza.press("Messages sent")
+    async with sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(Delivery))
+    reply = await reza.press("CSV")
+    assert "it will arrive here as a ZIP of the CSV file" in reply.text  # said before
+    sent = await job_delivered_after(reza, sessions)
+    document = next(m for m in sent if m.get("document"))
+    assert document["document"]["file_name"].endswith(".csv.zip")
+    assert "The CSV file is inside the ZIP" in plain(document)
+    archive = zipfile.ZipFile(
+        io.BytesIO(await client.file_content(document["document"]["file_id"]))
+    )
+    (name,) = archive.namelist()
+    assert name.endswith(".csv")
+    assert len(archive.read(name).decode("utf-8-sig").splitlines()) == 1 + stored
+
+
+async def job_delivered_after(someone, sessions) -> list[dict]:
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    return await someone.inbox()
+
+
+async def test_an_export_too_large_even_zipped_is_refused_before_it_starts(
+    staff, bot: BotProcess, sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reza = await staff("Reza", "English")
+    await generate(sessions)
+    monkeypatch.setattr(export_job, "FILE_LIMIT", 1000)
+    await reza.send("/export")
+    await reza.press("Messages sent")
+    reply = await reza.press("CSV")
+    assert "too large for Telegram even compressed" in reply.text
+    assert "hamgam export deliveries --format csv" in reply.text
+    assert await job_status(sessions) == []  # no work was started
+
+
+async def test_a_report_longer_than_a_message_arrives_whole(
+    staff, resident, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    await generate(sessions)
+    now = clock.now()
+    async with transaction(sessions) as session:
+        people = list((await session.scalars(select(PersonRow.id).limit(8))).all())
+        for n in range(60):
+            meeting = Meeting(
+                title={"fa": f"نشست هم‌اندیشی دربارهٔ پارک و پیاده‌راه شمارهٔ {n}"},
+                agenda={},
+                starts_at=now - timedelta(days=1 + n % 20, hours=n),
+                slot_at=now - timedelta(days=1 + n % 20, hours=n),
+                duration_min=60,
+                timezone="Asia/Tehran",
+                reminders_min=[],
+                series_ended=False,
+                group_ids=[],
+                status="scheduled",
+                sequence=0,
+                created_at=now,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(
+                MeetingInvitee(
+                    meeting_id=meeting.id,
+                    person_id=p,
+                    reminders_sent=0,
+                    rsvp=Rsvp.YES.value,
+                    attended=True,
+                )
+                for p in people
+            )
+    await reza.send("/report")
+    report = await job_delivered(reza, "۳۰ روز گذشته", sessions)
+    texts = [plain(m) for m in report if not m.get("photo")]
+    assert len(texts) > 1  # longer than one message
+    page = "\n".join(texts)
+    for section in ("پیگیری‌های دوره‌ای", "نظرسنجی‌ها", "اطلاعیه‌ها", "جلسه‌ها", "شاخص‌ها"):
+        assert section in page
+    for n in range(60):  # every meeting, however many messages it took
+        assert f"شمارهٔ {n} (" in page, n
+    assert len([m for m in report if m.get("photo")]) == 5
+
+
+async def test_a_failed_job_is_reported(
+    staff, bot: BotProcess, sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        child, "COMMAND", (sys.executable, "-c", "import sys; sys.exit('the disk is full')")
+    )
+    reza = await staff()
+    await reza.send("/report")
+    sent = await job_delivered(reza, "۳۰ روز گذشته", sessions)
+    assert [plain(m) for m in sent] == ["ساختن گزارش ممکن نشد. لطفاً کمی بعد دوباره امتحان کنید."]
+    async with sessions() as session:
+        job = await session.scalar(select(BackgroundJob))
+    assert job is not None and job.status == JobStatus.FAILED
+    assert job.error is not None and "the disk is full" in job.error
