@@ -803,7 +803,7 @@ class _XlsxSink:
         # first, then dates and times as they come (_cells).
         self._bold._get_xf_index()
         self._calendar = _Calendar()
-        self._texts: dict[str, str | None] = {}  # a text → its cell's XML (None: not plain)
+        self._texts: dict[str, str] = {}  # a plain text → its cell's XML (after the reference)
         self._sheets = 0
         self._new_sheet()
 
@@ -824,68 +824,80 @@ class _XlsxSink:
         self._row = 1
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        plain: list[tuple[int, str]] = []  # rows as XML, written together
         for values in rows:
             if self._row >= XLSX_MAX_ROWS:
+                self._flush(plain)
                 self._new_sheet()
             cells = self._cells(self._row, values)
             if cells is None:
+                self._flush(plain)
                 self._write_cell_by_cell(self._row, values)
             else:
-                self._sheet.write_cells(self._row, cells)
+                plain.append((self._row, cells))
             self._row += 1
+        self._flush(plain)
+
+    def _flush(self, plain: list[tuple[int, str]]) -> None:
+        if plain:
+            self._sheet.write_rows(plain)
+            plain.clear()
 
     def _text(self, text: str) -> str | None:
-        xml = self._texts.get(text, "")
-        if xml == "":
+        """A text cell's XML after its reference; None if xlsxwriter would change the text."""
+        xml = self._plain_text(text)
+        if xml is not None:
             if len(self._texts) >= _CACHED:
                 self._texts.clear()
-            xml = self._texts[text] = self._plain_text(text)
+            self._texts[text] = xml
         return xml
 
     def _cells(self, row: int, values: Sequence[Any]) -> str | None:
         """The row's cells as XML, or None if a value needs xlsxwriter's own handling."""
-        minute, local, jalali, text_xml = (
-            self._calendar.minute,
-            self._calendar.local,
-            self._calendar.jalali,
-            self._text,
-        )
-        number = str(row + 1)
+        minute, local, jalali = self._calendar.minute, self._calendar.local, self._calendar.jalali
+        texts, text_xml = self._texts, self._text
+        integer, moment_, day_ = Cell.INT, Cell.MOMENT, Cell.DAY  # fast names
+        epoch, epoch_day, one_day, day_us = _EXCEL_EPOCH, _EXCEL_EPOCH.date(), _ONE_DAY, _DAY_US
+        r = str(row + 1)
         parts: list[str] = []
         append = parts.append
         for kind, (name, beside), value in zip(self._kinds, self._names, values, strict=True):
             if value is None or value == "":
                 continue  # an empty cell
-            if kind is Cell.INT:
-                append(f'<c r="{name}{number}"><v>{value:.16G}</v></c>')
-            elif kind is Cell.MOMENT:
+            if kind is integer:
+                append(f'<c r="{name}{r}"><v>{value:.16G}</v></c>')
+            elif kind is moment_:
                 found = minute(value) if type(value) is str else None
                 if found is not None:
                     seconds = int(value[17:19]) * 1_000_000 + int(value[20:26] or 0)
-                    serial = (found[2] + seconds) / _DAY_US
+                    serial = (found[2] + seconds) / day_us
                     stamp = found[1]
                 else:
                     moment = local(value)
-                    serial = (moment - _EXCEL_EPOCH) / _ONE_DAY
+                    serial = (moment - epoch) / one_day
                     stamp = f"{jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}"
                 xf = self._moment_format._get_xf_index()
-                append(f'<c r="{name}{number}" s="{xf}"><v>{serial:.16G}</v></c>')
-                append(f'<c r="{beside}{number}" t="inlineStr"><is><t>{stamp}</t></is></c>')
-            elif kind is Cell.DAY:
-                serial = (value - _EXCEL_EPOCH.date()) / _ONE_DAY
+                append(
+                    f'<c r="{name}{r}" s="{xf}"><v>{serial:.16G}</v></c>'
+                    f'<c r="{beside}{r}" t="inlineStr"><is><t>{stamp}</t></is></c>'
+                )
+            elif kind is day_:
+                serial = (value - epoch_day) / one_day
                 xf = self._day_format._get_xf_index()
-                append(f'<c r="{name}{number}" s="{xf}"><v>{serial:.16G}</v></c>')
-                append(f'<c r="{beside}{number}" t="inlineStr"><is><t>{jalali(value)}</t></is></c>')
+                append(
+                    f'<c r="{name}{r}" s="{xf}"><v>{serial:.16G}</v></c>'
+                    f'<c r="{beside}{r}" t="inlineStr"><is><t>{jalali(value)}</t></is></c>'
+                )
             elif type(value) is Number:  # VALUE or NUMBER
                 figure = float(value)
                 if not math.isfinite(figure):
                     return None
-                append(f'<c r="{name}{number}"><v>{figure:.16G}</v></c>')
+                append(f'<c r="{name}{r}"><v>{figure:.16G}</v></c>')
             else:
-                xml = text_xml(value)
+                xml = texts.get(value) or text_xml(value)
                 if xml is None:
                     return None
-                append(f'<c r="{name}{number}"{xml}')
+                append(f'<c r="{name}{r}"{xml}')
         return "".join(parts)
 
     def _write_cell_by_cell(self, row: int, values: Sequence[Any]) -> None:

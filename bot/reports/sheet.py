@@ -41,12 +41,21 @@ def plain_text(text: str) -> str | None:
 class Sheet(Worksheet):
     """A constant_memory worksheet that also takes whole rows of cells as XML."""
 
-    def write_cells(self, row: int, cells: str) -> None:
-        """One row's cells, each `<c r="…">…</c>` as xlsxwriter writes it; rows in order, after
-        the header (which, written by write_string, fixes the sheet's columns)."""
-        if row > self.previous_row:
-            self._write_single_row(row)  # what write_string and write_number hold, first
-        self._check_dimensions(row, 0)
-        self._write_row(row, None)
-        self.fh.write(cells)
-        self._xml_end_tag("row")
+    def write_rows(self, rows: list[tuple[int, str]]) -> None:
+        """Rows in order, after the header (whose write_string calls fix the sheet's columns):
+        each (row, its cells' XML, each `<c r="…">…</c>` as xlsxwriter writes it)."""
+        last = rows[-1][0]
+        if last > self.previous_row:
+            self._write_single_row(last)  # what write_string and write_number hold, first
+        self._check_dimensions(last, 0)
+        if (
+            self.row_info
+            or self.excel_version != 2007
+            or (self.default_row_height != self.original_row_height)
+        ):  # rows with attributes: xlsxwriter writes their <row>
+            for row, cells in rows:
+                self._write_row(row, None, self.row_info.get(row))
+                self.fh.write(cells)
+                self._xml_end_tag("row")
+        else:
+            self.fh.write("".join([f'<row r="{row + 1}">{cells}</row>' for row, cells in rows]))
