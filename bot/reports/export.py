@@ -888,12 +888,9 @@ class _XlsxSink:
                     f'<c r="{name}{r}" s="{xf}"><v>{serial:.16G}</v></c>'
                     f'<c r="{beside}{r}" t="inlineStr"><is><t>{jalali(value)}</t></is></c>'
                 )
-            elif type(value) is Number:  # VALUE or NUMBER
-                figure = float(value)
-                if not math.isfinite(figure):
-                    return None
-                append(f'<c r="{name}{r}"><v>{figure:.16G}</v></c>')
-            else:
+            elif type(value) is Number and math.isfinite(figure := float(value)):
+                append(f'<c r="{name}{r}"><v>{figure:.16G}</v></c>')  # VALUE or NUMBER
+            else:  # text, or a number past a float's range (Excel's too), as it was written
                 xml = texts.get(value) or text_xml(value)
                 if xml is None:
                     return None
@@ -919,8 +916,8 @@ class _XlsxSink:
                 serial = (value - _EXCEL_EPOCH.date()) / _ONE_DAY
                 write_number(row, col, serial, self._day_format)
                 write_string(row, col + 1, jalali(value))
-            elif type(value) is Number:  # VALUE or NUMBER
-                write_number(row, col, float(value))
+            elif type(value) is Number and math.isfinite(figure := float(value)):
+                write_number(row, col, figure)  # VALUE or NUMBER
             else:
                 write_string(row, col, value)
 
