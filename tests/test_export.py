@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -37,7 +38,17 @@ from bot.meetings import service as meetings
 from bot.meetings.models import MeetingInvitee, Rsvp
 from bot.people.audience import Audience, AudienceKind
 from bot.people.models import Person
-from bot.reports.export import Dataset, _Calendar, describe_delivery, export
+from bot.reports.export import (
+    Cell,
+    Column,
+    Dataset,
+    Number,
+    _Calendar,
+    _CsvSink,
+    _XlsxSink,
+    describe_delivery,
+    export,
+)
 from bot.schema import upgrade
 from bot.surveys import service as surveys
 from bot.surveys.form import Choice, Form, Kind, Question
@@ -482,6 +493,110 @@ def test_tehran_time_across_the_old_daylight_saving_changes() -> None:
             expected = moment.astimezone(TEHRAN).replace(tzinfo=None)
             assert calendar.local(moment.strftime("%Y-%m-%d %H:%M:%S.%f")) == expected
             assert calendar.local(moment) == expected
+
+
+# Every kind of cell a sink takes, plain and awkward: texts that xlsxwriter escapes (control
+# characters, «_xHHHH_», white space at an end, a rich-text shape, one past Excel's limit),
+# formula-like texts, numbers, days, and times about the days Tehran's clocks moved, at odd
+# seconds, and in years whose offset was not whole minutes.
+SINK_COLUMNS = (
+    Column("person", Cell.TEXT),
+    Column("round", Cell.INT),
+    Column("value", Cell.NUMBER),
+    Column("answer", Cell.VALUE),
+    Column("answered_at", Cell.MOMENT),
+    Column("period_start", Cell.DAY),
+)
+TEXTS = (
+    "Maryam",
+    "مریم رضایی",
+    " lead",
+    "trail ",
+    "a\x01b",
+    "tab\tand\nline",
+    "_x0041_",
+    "<r>rich</r>",
+    'a & <b> "q"',
+    "=1+1",
+    "@cmd",
+    "-5",
+    "",
+    None,
+    "x" * 40_000,
+    "\ufffe",
+)
+MOMENTS = (
+    *(
+        start + timedelta(minutes=minutes, seconds=13, microseconds=250_000 * (minutes % 5))
+        for start in (
+            datetime(2021, 3, 20, 12, tzinfo=UTC),
+            datetime(2021, 9, 20, 12, tzinfo=UTC),
+            datetime(2026, 11, 27, 15, tzinfo=UTC),
+        )
+        for minutes in range(0, 2 * 24 * 60, 11)
+    ),
+    datetime(1900, 1, 1, 6, 0, 59, 999_999, tzinfo=UTC),
+    datetime(1946, 6, 1, tzinfo=UTC),
+)
+
+
+def sink_rows(stored_as_text: bool) -> list[tuple[object, ...]]:
+    """Rows for SINK_COLUMNS; times as SQLite's UTC text or as PostgreSQL's aware datetimes."""
+    numbers = (Number("12"), Number("-0.5"), Number("1" * 400), "n/a", None)
+    rows: list[tuple[object, ...]] = []
+    for n, moment in enumerate(MOMENTS):
+        text = TEXTS[n % len(TEXTS)]
+        value = numbers[n % len(numbers)]
+        rows.append(
+            (
+                text,
+                n,
+                None if value == Number("1" * 400) else value,  # no finite float: not a NUMBER
+                value if n % 2 else text,
+                moment.strftime("%Y-%m-%d %H:%M:%S.%f") if stored_as_text else moment,
+                moment.date() if n % 3 else None,
+            )
+        )
+    return rows
+
+
+def xlsx_parts(rows: list[tuple[object, ...]], language: str) -> dict[str, bytes]:
+    buffer = io.BytesIO()
+    sink = _XlsxSink(buffer, SINK_COLUMNS, language, "Sheet")
+    sink.write(rows)
+    sink.close()
+    with zipfile.ZipFile(buffer) as book:
+        return {name: book.read(name) for name in book.namelist() if name != "docProps/core.xml"}
+
+
+def csv_bytes(rows: list[tuple[object, ...]], language: str) -> bytes:
+    buffer = io.BytesIO()
+    sink = _CsvSink(buffer, SINK_COLUMNS, language)
+    sink.write(rows)
+    sink.close()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_xlsx_rows_written_at_once_are_what_xlsxwriter_writes_cell_by_cell(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = sink_rows(stored_as_text=True)
+    at_once = xlsx_parts(rows, language)
+    monkeypatch.setattr(_XlsxSink, "_cells", lambda self, row, values: None)
+    assert xlsx_parts(rows, language) == at_once
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_sqlite_and_postgresql_times_come_out_alike(language: str) -> None:
+    """SQLite's text is converted a minute at a time, an aware datetime one by one."""
+    texts, datetimes = sink_rows(stored_as_text=True), sink_rows(stored_as_text=False)
+    assert csv_bytes(texts, language) == csv_bytes(datetimes, language)
+    assert xlsx_parts(texts, language) == xlsx_parts(datetimes, language)
+    lines = list(csv.reader(io.StringIO(csv_bytes(texts, language).decode("utf-8-sig"))))
+    for line, moment in zip(lines[1:], MOMENTS, strict=True):
+        local = moment.astimezone(TEHRAN)
+        assert line[4] == local.strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def test_rows_past_a_sheets_limit_go_on_to_a_next_sheet(

@@ -28,6 +28,7 @@ import codecs
 import csv
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -374,14 +375,22 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
             questions[survey.id, question.name] = (_text(question.label, language), reader)
     yes_no = _yes_no(language)
 
+    read: dict[tuple[int, str, str], Any] = {}  # (survey, question, stored) → its cell
+
     def convert(row: Sequence[Any]) -> tuple[Any, ...]:
         survey_id, response_id, finished, name, question, stored, answered_at = row
         title, anonymous = surveys.get(survey_id, ("", True))
         label, reader = questions.get((survey_id, question)) or ("", str)
-        try:
-            value = reader(stored)
-        except (ValueError, TypeError):  # not what the form expects: show it as stored
-            value = stored
+        # Answers repeat (choices, scales, numbers): each distinct one is read once, mostly.
+        value = read.get((survey_id, question, stored), read)
+        if value is read:
+            try:
+                value = reader(stored)
+            except (ValueError, TypeError):  # not what the form expects: show it as stored
+                value = stored
+            if len(read) >= _CACHED:
+                read.clear()
+            read[survey_id, question, stored] = value
         if anonymous:  # no person and no time, even if a row somehow kept one
             name = answered_at = None
         return (
@@ -593,7 +602,12 @@ PLANS = {
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _ONE_DAY = timedelta(days=1)
+_ONE_MINUTE = timedelta(minutes=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_DAY_US = _ONE_DAY // _ONE_MICROSECOND
 _UNKNOWN = timedelta(days=-1)  # not looked up yet (no real offset is a whole negative day)
+_ROWS_AT_ONCE = 500  # XLSX rows joined into one write: fewer calls, a few hundred KB held
+_CACHED = 4096  # entries a cache of converted values keeps before it starts again (flat memory)
 
 
 def _whole_day_offset(ordinal: int) -> timedelta | None:
@@ -612,6 +626,7 @@ class _Calendar:
     def __init__(self) -> None:
         self._days: dict[date, str] = {}
         self._offsets: dict[int, timedelta | None] = {}
+        self._minutes: dict[str, tuple[str, str, int] | None] = {}
 
     def local(self, value: datetime | str) -> datetime:
         """Naive Tehran time of an aware datetime, or of SQLite's UTC text."""
@@ -625,6 +640,41 @@ class _Calendar:
         if offset is None:
             return utc.replace(tzinfo=UTC).astimezone(TEHRAN).replace(tzinfo=None)
         return utc + offset  # type: ignore[operator]
+
+    def minute(self, value: str) -> tuple[str, str, int] | None:
+        """For SQLite's UTC text as SQLAlchemy writes it («2026-11-27 15:00:05.000000»), the
+        Tehran minute it falls in: ISO text («2026-11-27 18:30»), Jalali text («1405/09/06
+        18:30») and microseconds since Excel's epoch; the seconds are the stored ones. None for
+        other text, or where Tehran's offset was not whole minutes (local() then does it).
+
+        Answers come many to a minute: this is one dictionary look-up for most of them."""
+        if len(value) not in (19, 26) or value[16:17] != ":" or value[19:20] not in ("", "."):
+            return None
+        key = value[:16]
+        found = self._minutes.get(key, False)
+        if found is False:
+            if len(self._minutes) >= _CACHED:
+                self._minutes.clear()
+            found = self._minutes[key] = self._whole_minute(key)
+        return found
+
+    def _whole_minute(self, key: str) -> tuple[str, str, int] | None:
+        try:
+            utc = datetime.fromisoformat(key)
+        except ValueError:
+            return None
+        day = utc.toordinal()
+        offset = self._offsets.get(day, _UNKNOWN)
+        if offset is _UNKNOWN:
+            offset = self._offsets[day] = _whole_day_offset(day)
+        if offset is None or offset % _ONE_MINUTE:
+            return None
+        moment = utc + offset
+        return (
+            moment.isoformat(" ", "minutes"),
+            f"{self.jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}",
+            (moment - _EXCEL_EPOCH) // _ONE_MICROSECOND,
+        )
 
     def jalali(self, day: date) -> str:
         text = self._days.get(day)
@@ -664,9 +714,10 @@ class _CsvSink:
         self._stream.write(text.getvalue().encode())
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
-        local, jalali = self._calendar.local, self._calendar.jalali
+        local, jalali, minute = self._calendar.local, self._calendar.jalali, self._calendar.minute
         kinds = self._kinds
         text, value_, moment_, day_ = Cell.TEXT, Cell.VALUE, Cell.MOMENT, Cell.DAY  # fast names
+        formula_start = _FORMULA_START
         lines = []
         for row in rows:
             cells: list[Any] = []
@@ -677,8 +728,13 @@ class _CsvSink:
                     if kind is moment_ or kind is day_:
                         append(None)
                 elif kind is text or kind is value_:
-                    append(_safe(value))
+                    append(_safe(value) if value[:1] in formula_start else value)
                 elif kind is moment_:
+                    found = minute(value) if type(value) is str else None
+                    if found is not None:
+                        append(found[0] + value[16:19])
+                        append(found[1])
+                        continue
                     moment = local(value)
                     iso = moment.isoformat(" ", "seconds")
                     append(iso)
@@ -702,13 +758,20 @@ class _XlsxSink:
     """One right-to-left sheet for Persian (left-to-right for English), a frozen bold header,
     datetimes as datetime cells (Excel serials of the naive Tehran time, in a date format) with
     a Jalali text column beside, numbers as numbers. Rows past Excel's limit go on to a next
-    sheet. constant_memory writes each row out as it is given: the workbook holds one row."""
+    sheet. constant_memory writes each row out as it is given: the workbook holds one row.
+
+    A row is written as XML at once (bot.reports.sheet) unless a text in it is one that
+    xlsxwriter escapes: then cell by cell through xlsxwriter, as every row once was."""
 
     def __init__(
         self, target: IO[bytes], columns: Sequence[Column], language: str, sheet: str
     ) -> None:
         import xlsxwriter  # only exports need it
 
+        from bot.reports import sheet as sheets
+
+        self._plain_text = sheets.plain_text
+        self._sheet_class = sheets.Sheet
         # constant_memory spools each sheet to a temporary file: kept in a folder of our own,
         # so that an export that fails leaves nothing behind.
         self._spool = tempfile.TemporaryDirectory(prefix="hamgam-export-")
@@ -727,19 +790,28 @@ class _XlsxSink:
         # Where each column starts: a date or time takes two (Gregorian, then Jalali).
         spans = [2 if kind in (Cell.MOMENT, Cell.DAY) else 1 for kind in self._kinds]
         self._starts = [sum(spans[:n]) for n in range(len(spans))]
+        self._names = [
+            (xlsxwriter.utility.xl_col_to_name(at), xlsxwriter.utility.xl_col_to_name(at + 1))
+            for at in self._starts
+        ]
         self._language = language
         self._sheet_name = sheet
         self._bold = self._book.add_format({"bold": True})
         self._moment_format = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self._day_format = self._book.add_format({"num_format": "yyyy-mm-dd"})
+        # A format's number (the s="…" of its cells) is given when it is first used, as
+        # xlsxwriter's own cell writing does, so that they are numbered the same: the header's
+        # first, then dates and times as they come (_cells).
+        self._bold._get_xf_index()
         self._calendar = _Calendar()
+        self._texts: dict[str, str] = {}  # a plain text → its cell's XML (after the reference)
         self._sheets = 0
         self._new_sheet()
 
     def _new_sheet(self) -> None:
         self._sheets += 1
         name = self._sheet_name if self._sheets == 1 else f"{self._sheet_name} ({self._sheets})"
-        sheet = self._sheet = self._book.add_worksheet(name[:31])
+        sheet = self._sheet = self._book.add_worksheet(name[:31], self._sheet_class)
         if self._language == "fa":
             sheet.right_to_left()
         sheet.freeze_panes(1, 0)
@@ -753,37 +825,104 @@ class _XlsxSink:
         self._row = 1
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
-        local, jalali = self._calendar.local, self._calendar.jalali
-        moment_format, day_format = self._moment_format, self._day_format
-        text, integer, moment_, day_ = Cell.TEXT, Cell.INT, Cell.MOMENT, Cell.DAY  # fast names
-        epoch, epoch_day, one_day = _EXCEL_EPOCH, _EXCEL_EPOCH.date(), _ONE_DAY
-        layout = list(zip(self._kinds, self._starts, strict=True))
-        write_string, write_number = self._sheet.write_string, self._sheet.write_number
+        plain: list[tuple[int, str]] = []  # rows as XML, written together
         for values in rows:
             if self._row >= XLSX_MAX_ROWS:
+                self._flush(plain)
                 self._new_sheet()
-                write_string, write_number = self._sheet.write_string, self._sheet.write_number
-            row = self._row
-            for (kind, col), value in zip(layout, values, strict=True):
-                if value is None or value == "":
-                    pass  # an empty cell
-                elif kind is text:
-                    write_string(row, col, value)
-                elif kind is integer:
-                    write_number(row, col, value)
-                elif kind is moment_:
-                    moment = local(value)
-                    write_number(row, col, (moment - epoch) / one_day, moment_format)
-                    stamp = f"{jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}"
-                    write_string(row, col + 1, stamp)
-                elif kind is day_:
-                    write_number(row, col, (value - epoch_day) / one_day, day_format)
-                    write_string(row, col + 1, jalali(value))
-                elif type(value) is Number:  # VALUE or NUMBER
-                    write_number(row, col, float(value))
-                else:
-                    write_string(row, col, value)
+            cells = self._cells(self._row, values)
+            if cells is None:
+                self._flush(plain)
+                self._write_cell_by_cell(self._row, values)
+            else:
+                plain.append((self._row, cells))
+                if len(plain) >= _ROWS_AT_ONCE:
+                    self._flush(plain)
             self._row += 1
+        self._flush(plain)
+
+    def _flush(self, plain: list[tuple[int, str]]) -> None:
+        if plain:
+            self._sheet.write_rows(plain)
+            plain.clear()
+
+    def _text(self, text: str) -> str | None:
+        """A text cell's XML after its reference; None if xlsxwriter would change the text."""
+        xml = self._plain_text(text)
+        if xml is not None:
+            if len(self._texts) >= _CACHED:
+                self._texts.clear()
+            self._texts[text] = xml
+        return xml
+
+    def _cells(self, row: int, values: Sequence[Any]) -> str | None:
+        """The row's cells as XML, or None if a value needs xlsxwriter's own handling."""
+        minute, local, jalali = self._calendar.minute, self._calendar.local, self._calendar.jalali
+        texts, text_xml = self._texts, self._text
+        integer, moment_, day_ = Cell.INT, Cell.MOMENT, Cell.DAY  # fast names
+        epoch, epoch_day, one_day, day_us = _EXCEL_EPOCH, _EXCEL_EPOCH.date(), _ONE_DAY, _DAY_US
+        r = str(row + 1)
+        parts: list[str] = []
+        append = parts.append
+        for kind, (name, beside), value in zip(self._kinds, self._names, values, strict=True):
+            if value is None or value == "":
+                continue  # an empty cell
+            if kind is integer:
+                append(f'<c r="{name}{r}"><v>{value:.16G}</v></c>')
+            elif kind is moment_:
+                found = minute(value) if type(value) is str else None
+                if found is not None:
+                    seconds = int(value[17:19]) * 1_000_000 + int(value[20:26] or 0)
+                    serial = (found[2] + seconds) / day_us
+                    stamp = found[1]
+                else:
+                    moment = local(value)
+                    serial = (moment - epoch) / one_day
+                    stamp = f"{jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}"
+                xf = self._moment_format._get_xf_index()
+                append(
+                    f'<c r="{name}{r}" s="{xf}"><v>{serial:.16G}</v></c>'
+                    f'<c r="{beside}{r}" t="inlineStr"><is><t>{stamp}</t></is></c>'
+                )
+            elif kind is day_:
+                serial = (value - epoch_day) / one_day
+                xf = self._day_format._get_xf_index()
+                append(
+                    f'<c r="{name}{r}" s="{xf}"><v>{serial:.16G}</v></c>'
+                    f'<c r="{beside}{r}" t="inlineStr"><is><t>{jalali(value)}</t></is></c>'
+                )
+            elif type(value) is Number and math.isfinite(figure := float(value)):
+                append(f'<c r="{name}{r}"><v>{figure:.16G}</v></c>')  # VALUE or NUMBER
+            else:  # text, or a number past a float's range (Excel's too), as it was written
+                xml = texts.get(value) or text_xml(value)
+                if xml is None:
+                    return None
+                append(f'<c r="{name}{r}"{xml}')
+        return "".join(parts)
+
+    def _write_cell_by_cell(self, row: int, values: Sequence[Any]) -> None:
+        local, jalali = self._calendar.local, self._calendar.jalali
+        write_string, write_number = self._sheet.write_string, self._sheet.write_number
+        for kind, col, value in zip(self._kinds, self._starts, values, strict=True):
+            if value is None or value == "":
+                pass  # an empty cell
+            elif kind is Cell.TEXT:
+                write_string(row, col, value)
+            elif kind is Cell.INT:
+                write_number(row, col, value)
+            elif kind is Cell.MOMENT:
+                moment = local(value)
+                write_number(row, col, (moment - _EXCEL_EPOCH) / _ONE_DAY, self._moment_format)
+                stamp = f"{jalali(moment.date())} {moment.hour:02d}:{moment.minute:02d}"
+                write_string(row, col + 1, stamp)
+            elif kind is Cell.DAY:
+                serial = (value - _EXCEL_EPOCH.date()) / _ONE_DAY
+                write_number(row, col, serial, self._day_format)
+                write_string(row, col + 1, jalali(value))
+            elif type(value) is Number and math.isfinite(figure := float(value)):
+                write_number(row, col, figure)  # VALUE or NUMBER
+            else:
+                write_string(row, col, value)
 
     def close(self) -> None:
         try:
