@@ -3,15 +3,17 @@
 aiogram 3.31 declares its pydantic models with `defer_build=True`, then calls `model_rebuild()`
 on all 444 types at the end of `aiogram/types/__init__.py` (to resolve their forward
 references), which builds every validator and serializer anyway. Each validator holds a copy of
-the schemas of everything it contains (a Message's copy of nearly all of them), so that loop was
-3.3 s of CPU and 107 MB of the bot's 245 MB at idle, for types a bot mostly never receives or
-sends (measured for issue 15).
+the schemas of everything it contains (a Message's copy of nearly all of them), so that loop
+took 107 MB of the bot's 245 MB at idle and 3 to 5 s of CPU at start on the benchmark machine,
+for types a bot mostly never receives or sends.
 
-Here the loop only keeps the namespace it would have resolved with, and every aiogram model not
-yet built gets it, so pydantic builds it on first use with the same result: an Update when the
-first update arrives, a method and its `Response[...]` at the first call of that method (a few
-milliseconds each). Building on first use is not thread-safe in pydantic; aiogram's models are
-used only on the event loop's thread here.
+Here the loop only keeps the namespace it would have resolved with, and every aiogram model
+gets it, so pydantic builds a model on first use with the same result. Message and Update are
+built at once: every update needs them, and a model already built is reused inside the others
+(otherwise Update and Response[Message] would each build all of Message again, 0.3 s apiece);
+the rest (a method and its Response[...], at the method's first call) take milliseconds.
+Building on first use is not thread-safe in pydantic; aiogram's models are used only on the
+event loop's thread here.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def import_aiogram() -> None:
     # model's parametrisations (`Response[Message]`) inherit it.
     for model in aiogram_models():
         model.__pydantic_parent_namespace__ = namespace
+    from aiogram.types import Message, Update
+
+    Message.model_rebuild()
+    Update.model_rebuild()
 
 
 def aiogram_models() -> set[type[BaseModel]]:
