@@ -18,12 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Calendar, Event
 
 from bot import clock
 from bot.meetings.recurrence import Frequency, Recurrence
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+# icalendar (with dateutil) is imported where a file is written or read: a bot that sends no
+# invitation never loads it.
 
 PRODID = "-//Hamgam//Hamgam meetings//EN"
 LISTED_AHEAD = timedelta(days=366)  # how far ahead a series' dates are listed (RDATE)
@@ -77,6 +82,8 @@ def build(event: CalendarEvent) -> bytes:
     show as the sender); a later SEQUENCE updates it, STATUS:CANCELLED withdraws it.
 
     UTF-8 with CRLF line endings and lines folded at 75 octets, as icalendar writes them."""
+    from icalendar import Calendar
+
     tz = ZoneInfo(event.timezone)
     start = event.starts_at.astimezone(tz)
     calendar = Calendar()
@@ -102,6 +109,8 @@ def build(event: CalendarEvent) -> bytes:
 
 
 def _vevent(event: CalendarEvent, starts_at: datetime, duration: timedelta) -> Event:
+    from icalendar import Event
+
     tz = ZoneInfo(event.timezone)
     return Event.new(
         uid=event.uid,
@@ -177,6 +186,8 @@ def _last_moment(rule: Recurrence) -> datetime | None:
 
 def read_start(data: bytes) -> tuple[datetime, timedelta, str]:
     """(start as aware UTC, duration, summary) of the file's first event."""
+    from icalendar import Calendar
+
     vevent = Calendar.from_ical(data).events[0]
     start = vevent.start.astimezone(UTC)
     # In UTC: subtracting two times of one zone gives the wall-clock difference, not elapsed.

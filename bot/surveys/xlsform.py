@@ -24,12 +24,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from os import PathLike
 from pathlib import Path
-from typing import IO, Any, NoReturn
-
-from openpyxl import Workbook
-from pyxform.errors import ErrorCode, PyXFormError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import DefinitionData, get_xlsform
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from bot.i18n.normalize import normalize_text
@@ -44,6 +39,14 @@ from bot.surveys.form import (
     Question,
     Texts,
 )
+
+if TYPE_CHECKING:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import DefinitionData
+
+# pyxform and openpyxl (with xlrd, lark and numpy) are imported where a workbook is read or
+# written: the bot reads one only in read_xlsform_isolated's child process, and loading them at
+# start cost about a second and 25 MB that the bot never used.
 
 __all__ = [
     "Problem",
@@ -281,6 +284,9 @@ def read_xlsform(source: str | PathLike[str] | bytes) -> Form:
 
 
 def _read(content: bytes, stem: str | None) -> Form:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+
     check_packing(content)
     check_rows(content)
     book = _load(content)
@@ -342,6 +348,10 @@ def _child() -> None:
     """The child process of read_xlsform_isolated: the file on stdin, JSON on stdout."""
     stem, memory_bytes = sys.argv[1] or None, int(sys.argv[2])
     content = sys.stdin.buffer.read()
+    # The readers load before the limit, which is for what the file costs.
+    import pyxform.xls2json
+    import pyxform.xls2json_backends  # noqa: F401
+
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         result = {"form": _read(content, stem).to_json()}
@@ -358,6 +368,8 @@ def _child() -> None:
 
 
 def _load(content: bytes) -> DefinitionData:
+    from pyxform.xls2json_backends import get_xlsform
+
     for file_type in (".xlsx", ".xls"):
         try:
             return get_xlsform(content, file_type=file_type)
@@ -524,6 +536,8 @@ _PYXFORM_WHERE = re.compile(r"On the '(\w+)' sheet, the '([^']+)' value")
 
 def _from_pyxform(error: PyXFormError) -> XLSFormError:
     """pyxform's refusal, located: from its context when it gives one, else from its words."""
+    from pyxform.errors import ErrorCode
+
     text = str(error)
     context = error.context
     found_row = _PYXFORM_ROW.match(text)
@@ -808,6 +822,8 @@ _SURVEY_COLUMNS = (
 def write_xlsform(form: Form, target: str | PathLike[str] | IO[bytes]) -> None:
     """The form as an XLSForm workbook that read_xlsform (and ODK tools) read back: a template
     staff download and edit. Bounds become constraints (see _Builder.with_limits)."""
+    from openpyxl import Workbook
+
     book = Workbook()
     survey = book.active
     assert survey is not None

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+from pyxform.xls2json_backends import DefinitionData
 
 from bot.surveys import xlsform
 from bot.surveys.templates import READINESS
@@ -76,7 +77,7 @@ def test_rows_split_across_read_chunks_are_each_counted_once() -> None:
 
 
 def test_an_xls_sheet_with_too_many_rows_is_refused_once_loaded() -> None:
-    book = xlsform.DefinitionData(
+    book = DefinitionData(
         fallback_form_name="x",
         sheet_names=["survey"],
         survey=[{"type": "note", "name": f"n{n}"} for n in range(MAX_ROWS + 1)],
