@@ -142,7 +142,7 @@ async def _run_bot(
         if settings.webhook_url:
             await serve_webhook_forever(app)
         else:
-            await run_polling(app)
+            await run_polling(app, handle_signals=True)
     finally:
         await app.close()
 

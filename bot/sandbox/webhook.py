@@ -1,16 +1,22 @@
-"""Webhook delivery: POST each update to the bot, in order, until it is accepted.
+"""Webhook delivery: POST updates to the bot as Telegram does, until each is accepted.
 
-Like Telegram, a failed delivery (connection error, non-2xx) is retried and the
-update is not lost; a JSON or multipart reply carrying ``method`` is executed
-as a Bot API call (aiogram answers webhooks this way). Several target URLs can
-be served round-robin, to test replicas behind a load balancer.
+Like telegram-bot-api's WebhookActor, updates wait in queues: one per chat for
+messages, one per user for callback queries, one per poll for polls and poll
+answers (and, assumed, one per chat for chat member changes); each other update
+is a queue of its own. A queue's next update is sent only once the one before
+was accepted, and up to the webhook's ``max_connections`` requests are in flight
+at once, so the bot sees different people's updates concurrently and each chat's
+in order. A failed delivery (connection error, non-2xx) is retried after a pause,
+holding up its queue only; a JSON or multipart reply carrying ``method`` is
+executed as a Bot API call (aiogram answers webhooks this way). Several target
+URLs can be served round-robin, to test replicas behind a load balancer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,8 +74,25 @@ class WebhookHost(Protocol):
     webhook_targets: list[str]
 
 
+def delivery_queue(update: PendingUpdate) -> Hashable:
+    """The queue an update waits in (see the module's docstring)."""
+    event = update.payload[update.kind]
+    if update.kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        return ("chat", event["chat"]["id"])
+    if update.kind in ("my_chat_member", "chat_member"):
+        return ("chat", event["chat"]["id"])
+    if update.kind == "callback_query":
+        return ("user", event["from"]["id"])
+    if update.kind == "poll":
+        return ("poll", event["id"])
+    if update.kind == "poll_answer":
+        return ("poll", event["poll_id"])
+    return ("update", update.update_id)
+
+
 class WebhookDeliverer:
-    """One background task delivering the queue to the current webhook, one at a time."""
+    """A background task that starts a delivery for each queue's next update while there is
+    room (see the module's docstring)."""
 
     def __init__(
         self,
@@ -86,15 +109,18 @@ class WebhookDeliverer:
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sending: dict[PendingUpdate, asyncio.Task[None]] = {}
+        self._busy: set[Hashable] = set()  # queues with an update in flight
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=self._timeout)
         self._task = asyncio.create_task(self._run(), name="sandbox-webhook-delivery")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [task for task in (self._task, *self._sending.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
 
@@ -102,15 +128,31 @@ class WebhookDeliverer:
         queue = self._host.updates
         while True:
             webhook = self._host.webhook
-            if webhook is None or not queue.pending:
-                await queue.wait_change(None)
-                continue
-            update = queue.pending[0]
-            queue.mark_delivered([update])
-            if await self._deliver(webhook, update):
-                queue.mark_handled(update)
-            else:
+            if webhook is not None:
+                for update in list(queue.pending):
+                    if len(self._sending) >= webhook.max_connections:
+                        break
+                    key = delivery_queue(update)
+                    if update in self._sending or key in self._busy:
+                        continue
+                    self._busy.add(key)
+                    self._sending[update] = asyncio.create_task(self._send(update, key))
+            await queue.wait_change(None)
+
+    async def _send(self, update: PendingUpdate, key: Hashable) -> None:
+        """Until the webhook accepts the update (or is deleted: getUpdates then has it)."""
+        queue = self._host.updates
+        try:
+            while (webhook := self._host.webhook) is not None:
+                queue.mark_delivered([update])
+                if await self._deliver(webhook, update):
+                    queue.mark_handled(update)
+                    return
                 await asyncio.sleep(self._retry_delay)
+        finally:
+            del self._sending[update]
+            self._busy.discard(key)
+            queue.notify()  # room for the next one
 
     def _next_url(self, webhook: WebhookConfig) -> str:
         targets = self._host.webhook_targets or [webhook.url]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ from bot.telegram.middlewares import (
     RetryWhileDatabaseIsAway,
     ThrottleMiddleware,
 )
+from bot.telegram.polling import Polling
 from bot.telegram.responses import KeepResponseModels
 from bot.telegram.retry import RetryTransientErrors
 from bot.telegram.rtl import RightToLeftLines, RightToLeftReplies
@@ -79,6 +81,8 @@ class Hamgam:
     # Long staff work (exports, reports): run where the lead is, like the sender.
     runner: Runner | None = None
     running: asyncio.Task[None] | None = None
+    # Set by run_polling; its stop() ends polling once the updates being handled have finished.
+    polling: Polling | None = None
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.engine, shared=self.settings.replica)
@@ -304,20 +308,30 @@ async def _on_shutdown(hamgam: Hamgam) -> None:
     await hamgam.leadership.release()
 
 
-async def run_polling(app: Hamgam) -> None:
-    """Long polling. Updates are handled one by one and confirmed only after handling, so a
-    crash mid-update means Telegram sends it again after the restart (and OnceMiddleware skips
-    it if it had got as far as its first commit). A database error is retried or parked
-    (RetryWhileDatabaseIsAway): aiogram would log the update and confirm it anyway."""
+async def run_polling(app: Hamgam, *, handle_signals: bool = False) -> None:
+    """Long polling (bot.telegram.polling): different people's updates are handled at once and
+    each person's in order, and an update is confirmed to Telegram only once it is finished,
+    so a crash mid-update means Telegram sends it again after the restart (and OnceMiddleware
+    skips it if it had got as far as its first commit). A database error is retried or parked
+    (RetryWhileDatabaseIsAway), without holding up anyone else. Returns after
+    `app.polling.stop()`, or SIGTERM or SIGINT with `handle_signals`, once the updates being
+    handled have finished."""
     await check_database(app.settings.database_url)
     await app.bot.delete_webhook(drop_pending_updates=False)
-    await app.dispatcher.start_polling(
-        app.bot,
-        handle_as_tasks=False,
-        handle_signals=False,
-        close_bot_session=False,
-        allowed_updates=app.dispatcher.resolve_used_update_types(),
-    )
+    dispatcher = app.dispatcher
+    app.polling = Polling(dispatcher, app.bot, dispatcher.resolve_used_update_types())
+    await dispatcher.emit_startup(**dispatcher.workflow_data, bot=app.bot)
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+    for stop_signal in signals:
+        loop.add_signal_handler(stop_signal, app.polling.stop)
+    try:
+        log.info("Polling for updates")
+        await app.polling.run()
+    finally:
+        for stop_signal in signals:
+            loop.remove_signal_handler(stop_signal)
+        await dispatcher.emit_shutdown(**dispatcher.workflow_data, bot=app.bot)
 
 
 class WebhookHandler(SimpleRequestHandler):

@@ -70,7 +70,8 @@ class BotProcess:
         if app is None:
             return
         if self._polling is not None:
-            await app.dispatcher.stop_polling()
+            assert app.polling is not None
+            app.polling.stop()  # as SIGTERM does: the updates being handled finish first
             await self._polling
             self._polling = None
         if self._webhook is not None:

@@ -324,3 +324,69 @@ async def test_an_update_is_delivered_again_to_a_webhook(
     first = await client.send_message(MARYAM, "once")
     await client.redeliver(first["update_id"])
     assert received == [(first["update_id"], "once")] * 2
+
+
+class HeldWebhook:
+    """A webhook that holds each update until the test lets that chat go, and notes which
+    updates were in flight together."""
+
+    def __init__(self) -> None:
+        self.in_flight: list[str] = []
+        self.most_at_once = 0
+        self.received: list[str] = []
+        self.released: dict[int, asyncio.Event] = {}
+
+    def release(self, chat_id: int) -> None:
+        self.released.setdefault(chat_id, asyncio.Event()).set()
+
+    async def receive(self, request: web.Request) -> web.Response:
+        message = (await request.json())["message"]
+        text = message["text"]
+        self.received.append(text)
+        self.in_flight.append(text)
+        self.most_at_once = max(self.most_at_once, len(self.in_flight))
+        await self.released.setdefault(message["chat"]["id"], asyncio.Event()).wait()
+        self.in_flight.remove(text)
+        return web.Response()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/hook", self.receive)
+        return app
+
+
+async def test_webhook_deliveries_run_at_once_up_to_max_connections(
+    bot: Bot, client: SandboxClient, serve: Serve, eventually: Eventually
+) -> None:
+    hook = HeldWebhook()
+    await bot.set_webhook(f"{await serve(hook.app())}/hook", max_connections=3)
+    for n in range(5):
+        await client.send_message(2001 + n, f"from {n}", wait=False)
+    await eventually(lambda: len(hook.in_flight) == 3)
+    assert hook.received == ["from 0", "from 1", "from 2"]  # the rest wait for a connection
+    hook.release(2001)
+    await eventually(lambda: len(hook.received) == 4)
+    assert hook.received[3] == "from 3"
+    for chat_id in (*range(2001, 2006), 2010):
+        hook.release(chat_id)
+    await client.send_message(2010, "last")  # waits until handled
+    await eventually(lambda: not hook.in_flight)
+    assert hook.most_at_once == 3
+    assert sorted(hook.received) == sorted([f"from {n}" for n in range(5)] + ["last"])
+
+
+async def test_webhook_sends_one_update_per_chat_at_a_time_in_order(
+    bot: Bot, client: SandboxClient, serve: Serve, eventually: Eventually
+) -> None:
+    hook = HeldWebhook()
+    await bot.set_webhook(f"{await serve(hook.app())}/hook")
+    for n in range(3):
+        await client.send_message(MARYAM, f"maryam {n}", wait=False)
+    await eventually(lambda: hook.in_flight == ["maryam 0"])
+    # Another chat is not held up by Maryam's, whose next update waits for her first.
+    hook.release(2002)
+    reply = await client.send_message(2002, "neda")
+    assert reply["delivered"] and hook.in_flight == ["maryam 0"]
+    hook.release(MARYAM)
+    await client.send_message(MARYAM, "maryam 3")
+    assert hook.received == ["maryam 0", "neda", "maryam 1", "maryam 2", "maryam 3"]
