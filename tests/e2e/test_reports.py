@@ -245,7 +245,7 @@ async def test_every_figure_of_the_report_matches_the_database(
         members = [p for p, group in groups.items() if group == group_id]
         done = sum(p in finished for p in members)
         assert f"کارگروه {g} {fa(done)} از {fa(len(members))}" in page
-    assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
+    assert "۳۰ رسیده از ۳۷ · ۴ در دسترس نبودند · ۳ فرستاده‌نشده" in page
     assert "۱ نفر انصراف دادند" in page
     photos = [m for m in reply.messages if m.get("photo")]
     # participation, the survey's response rate, announcement reach, RSVPs, attendance
