@@ -34,6 +34,10 @@ async def _work(spec: dict[str, Any]) -> dict[str, Any]:
     from bot.db import create_engine, session_factory
 
     module, name = WORK[spec["kind"]].split(":")
+    if module.startswith("handlers."):
+        # Through bot.telegram, which builds aiogram's types on first use (lazy_types): the
+        # handlers package imports aiogram first, which would build all of them at once.
+        import_module("bot.telegram")
     work = getattr(import_module(module), name)
     engine = create_engine(spec["database_url"])
     try:

@@ -69,6 +69,17 @@ def day(value: date | datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
     return format_date(value, "d MMM y", locale="en")
 
 
+def file_day(value: date | datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
+    """A day in a file's name, in the reader's calendar with ASCII digits (every system sorts
+    and shows them): «1405-09-11» in fa, «2026-12-02» in en."""
+    if isinstance(value, datetime):
+        value = _local(value, tz).date()
+    if language == "fa":
+        jalali = JalaliDate(value)
+        return f"{jalali.year:04}-{jalali.month:02}-{jalali.day:02}"
+    return value.isoformat()
+
+
 SEASONS = {
     "fa": ("بهار", "تابستان", "پاییز", "زمستان"),
     "en": ("Spring", "Summer", "Autumn", "Winter"),

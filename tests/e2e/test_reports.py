@@ -245,7 +245,7 @@ async def test_every_figure_of_the_report_matches_the_database(
         members = [p for p, group in groups.items() if group == group_id]
         done = sum(p in finished for p in members)
         assert f"کارگروه {g} {fa(done)} از {fa(len(members))}" in page
-    assert "۳۰ رسیده از ۳۷ · ۴ دست‌نیافتنی · ۳ فرستاده‌نشده" in page
+    assert "۳۰ رسیده از ۳۷ · ۴ در دسترس نبودند · ۳ فرستاده‌نشده" in page
     assert "۱ نفر انصراف دادند" in page
     photos = [m for m in report if m.get("photo")]
     # participation, the survey's response rate, announcement reach, RSVPs, attendance
@@ -412,3 +412,88 @@ async def test_exports_go_to_staff_in_private_only(
     await client.set_bot_status(chat["id"], by_user_id=reza.user_id, status="administrator")
     reply = await reza.send("/export", chat_id=chat["id"])
     assert not any(m.get("document") or "کدام داده" in plain(m) for m in reply.messages)
+
+
+async def seed_meetings(sessions, count: int) -> None:
+    """`count` meetings of one working group in the last days, each a line in the report, their
+    titles with characters that would be markup."""
+    now = clock.now()
+    async with transaction(sessions) as session:
+        group = Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green")
+        session.add(group)
+        await session.flush()
+        session.add_all(
+            Meeting(
+                title={"fa": f"جلسهٔ شمارهٔ {n} <&>", "en": f"Meeting number {n} <&>"},
+                agenda={},
+                starts_at=now - timedelta(hours=3 * n + 1),
+                slot_at=now - timedelta(hours=3 * n + 1),
+                duration_min=60,
+                timezone="Asia/Tehran",
+                reminders_min=[],
+                series_ended=False,
+                group_ids=[group.id],
+                status="scheduled",
+                sequence=0,
+                created_at=now,
+            )
+            for n in range(count)
+        )
+
+
+async def report_arrived(someone, pieces: int) -> bool:
+    """At least `pieces` of the report (texts, the file, the charts) are in the chat."""
+    inbox = await someone.inbox()
+    first = next((n for n, m in enumerate(inbox) if "📊" in plain(m)), None)
+    return first is not None and len(inbox) - first >= pieces
+
+
+async def test_a_report_longer_than_a_message_arrives_whole_in_messages(
+    staff, bot: BotProcess, client, sessions
+) -> None:
+    """Two messages' worth: all of it in the chat, cut between sections only."""
+    reza = await staff()
+    await generate(sessions)
+    await seed_meetings(sessions, 35)  # over one message; the meetings' section within one
+    await reza.send("/report")
+    await reza.press("۳۰ روز گذشته")
+    await eventually(lambda: report_arrived(reza, 2 + 4))  # two texts, four charts at least
+    inbox = await reza.inbox()
+    texts = [plain(m) for m in inbox if m.get("text")]
+    start = next(n for n, text in enumerate(texts) if "📊" in text)
+    parts = texts[start:]
+    assert 2 <= len(parts) <= 3 and not any(m.get("document") for m in inbox)
+    assert all(len(part) <= 4096 for part in parts)
+    # Each section whole in one message: the meetings' from its heading to its last line.
+    meetings = next(part for part in parts if "جلسه‌ها\n" in part)
+    for n in range(35):
+        assert f"جلسهٔ شمارهٔ {n} <&> (" in meetings
+    for heading in ("پیگیری‌های دوره‌ای", "پرسش‌نامه‌ها", "اطلاعیه‌ها", "جلسه‌ها", "شاخص‌ها"):
+        assert (
+            sum(f"{heading}" in part.split("\n\n")[0] or f"\n\n{heading}" in part for part in parts)
+            == 1
+        ), heading
+
+
+async def test_a_city_sized_report_arrives_as_a_summary_and_a_page(
+    staff, bot: BotProcess, client, sessions
+) -> None:
+    """Too long for a few messages: the totals in the chat, every meeting in the page."""
+    reza = await staff()
+    await generate(sessions)
+    await seed_meetings(sessions, 200)
+    await reza.send("/report")
+    await reza.press("۳۰ روز گذشته")
+    await eventually(lambda: report_arrived(reza, 1 + 1 + 4))  # the summary, the file, charts
+    inbox = await reza.inbox()
+    start = next(n for n, m in enumerate(inbox) if "📊" in plain(m))
+    summary_message, document, *photos = inbox[start:]
+    text = plain(summary_message)
+    assert len(text) < 4096 and "مورد دیگر در فایل" in text and "فایل زیر" in text
+    assert document["document"]["file_name"].startswith("hamgam-report-14")
+    assert len(photos) >= 4 and all(m.get("photo") for m in photos)
+    page = (await client.file_content(document["document"]["file_id"])).decode("utf-8")
+    assert '<html lang="fa" dir="rtl">' in page
+    for n in range(200):
+        assert f"جلسهٔ شمارهٔ {n} &lt;&amp;&gt;<" in page
+    assert page.count("data:image/png;base64,") == len(photos)

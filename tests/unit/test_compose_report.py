@@ -1,0 +1,205 @@
+"""/report as it is delivered (compose_report): the whole report in a few messages cut only
+between sections, each within Telegram's limit with the right-to-left marks; past that, a
+summary and the whole report as an HTML page in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from aiogram.utils.i18n import I18n
+
+from bot.delivery.models import DeliveryStatus
+from bot.delivery.split import fits
+from bot.groups.models import Group, GroupKind
+from bot.i18n.format import RLM, localize_digits, rtl_safe
+from bot.indicators.models import Indicator
+from bot.indicators.service import Standing
+from bot.meetings.models import Meeting, Rsvp
+from bot.reports import summary
+from bot.surveys.models import Survey
+from bot.surveys.service import Rates
+from bot.telegram.app import LOCALES
+from handlers import reports
+from handlers.reports import compose_report
+
+UNTIL = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 10 Azar 1405
+TRICKY = '<b>&"'  # a name staff typed that looks like markup
+
+
+@pytest.fixture(params=["fa", "en"])
+def language(request: pytest.FixtureRequest) -> Iterator[str]:
+    i18n = I18n(path=LOCALES, default_locale="fa", domain="messages")
+    with i18n.context(), i18n.use_locale(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def no_charts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
+    """Stand-ins for the charts: drawing a city's charts takes seconds and says nothing here."""
+    pictures = [(b"\x89PNG participation", "participation.png"), (b"\x89PNG reach", "reach.png")]
+    monkeypatch.setattr(reports, "report_charts", lambda report, language: pictures)
+    return pictures
+
+
+def report(groups: int, meetings: int, *, english_names: bool = False) -> summary.Report:
+    """A year of an initiative: `groups` working groups (the first named TRICKY), a survey
+    broken down by area and group, announcements, `meetings` meetings (the last three to
+    come), an indicator."""
+    since = UNTIL - timedelta(days=365)
+    made = summary.Report(since, UNTIL)
+    for g in range(groups):
+        name = TRICKY if g == 0 else f"کارگروه {localize_digits(str(g), 'fa')}"
+        group = Group(
+            id=g + 1,
+            kind=GroupKind.WORKING_GROUP,
+            name_fa=f"Group {g}" if english_names and g else name,
+            name_en=name if g == 0 else f"Group {g}",
+        )
+        made.groups[group.id] = group
+        history: list[tuple[datetime, float | None]] = [(UNTIL - timedelta(days=7), 0.5)]
+        made.participation.append(summary.GroupParticipation(group, 52, 40 + g % 7, 100, history))
+    survey = Survey(form={"title": {"fa": TRICKY, "en": TRICKY}}, min_responses=None)
+    made.surveys.append(
+        summary.SurveyFigures(
+            survey,
+            Rates(
+                (30, 100),
+                {"نارمک": (10, 40), TRICKY: (20, 60)},
+                {group_id: (1, 5) for group_id in made.groups},
+            ),
+        )
+    )
+    made.reach = summary.Reach(
+        Counter({DeliveryStatus.SENT: 900, DeliveryStatus.UNREACHABLE: 37}), 3
+    )
+    for m in range(meetings):
+        held = m < meetings - 3 or meetings <= 3
+        starts = UNTIL - timedelta(days=7 * (meetings - m)) if held else UNTIL + timedelta(days=m)
+        title = {"fa": f"جلسهٔ {localize_digits(str(m), 'fa')}", "en": f"Meeting {m}"}
+        meeting = Meeting(id=m + 1, title={"fa": TRICKY} if m == 0 else title, starts_at=starts)
+        rsvps = Counter({Rsvp.YES: 5, Rsvp.NO: 2, Rsvp.MAYBE: 1, Rsvp.PENDING: 2})
+        made.meetings.append(summary.MeetingFigures(meeting, rsvps, 10, m % 10, True, held))
+    indicator = Indicator(
+        name={"fa": TRICKY}, unit={"fa": "درخت", "en": "trees"}, baseline="0", target="100"
+    )
+    made.standings.append(Standing(indicator, [(UNTIL.date(), Decimal(40))]))
+    return made
+
+
+def sections(made: summary.Report, language: str) -> list[str]:
+    return [rtl_safe(section, language) for section in reports._sections(made, language, False)]
+
+
+def test_a_small_report_is_one_message_with_every_section(language: str, no_charts) -> None:
+    composed = compose_report(report(3, 2), language)
+    assert composed.document is None and composed.photos == no_charts
+    assert composed.messages == ["\n\n".join(sections(report(3, 2), language))]
+    assert "&lt;b&gt;&amp;&quot;" in composed.messages[0] and TRICKY not in composed.messages[0]
+
+
+def test_a_longer_report_is_cut_only_between_sections(language: str, no_charts) -> None:
+    made = report(40, 40, english_names=True)
+    composed = compose_report(made, language)
+    assert composed.document is None
+    assert 2 <= len(composed.messages) <= reports.CHAT_MESSAGES
+    for message in composed.messages:
+        assert fits(message)
+        assert rtl_safe(message, language) == message  # the marks the bot adds are counted
+    # Every section is whole in one message, in order, and nothing else is there.
+    assert "\n\n".join(composed.messages) == "\n\n".join(sections(made, language))
+    for section in sections(made, language):
+        assert sum(section in message for message in composed.messages) == 1
+    if language == "fa":  # English names in a Persian message start with RLM
+        assert f"{RLM}• Group 1:" in "".join(composed.messages)
+    else:
+        assert RLM not in "".join(composed.messages)
+
+
+def test_a_section_longer_than_a_message_is_cut_at_its_lines(language: str) -> None:
+    made = report(2, 120)
+    long_section = sections(made, language)[4]
+    assert not fits(long_section)
+    messages = reports._messages(sections(made, language), language)
+    assert all(fits(message) for message in messages)
+    meeting_lines = [line for line in long_section.split("\n") if line.startswith("•")]
+    shown = [line for message in messages for line in message.split("\n")]
+    assert all(line in shown for line in meeting_lines)  # no line broken in two
+
+
+def test_a_city_sized_report_is_a_summary_and_a_page(language: str, no_charts) -> None:
+    made = report(20, 1040)
+    composed = compose_report(made, language)
+    assert composed.document is not None and composed.photos == no_charts
+    assert len(composed.messages) == 1 and fits(composed.messages[0])
+    chat = composed.messages[0]
+    assert len(chat) < 2500  # a summary, not the 1,040 meetings
+    more = "مورد دیگر در فایل" if language == "fa" else "more in the file"
+    assert more in chat
+    lowest = "کمترین مشارکت" if language == "fa" else "Lowest participation"
+    assert lowest in chat and "&lt;b&gt;&amp;&quot;" in chat  # the lowest group, escaped
+    to_come = "پیش رو:" if language == "fa" else "To come:"
+    assert to_come in chat
+
+    data, name = composed.document
+    page = data.decode("utf-8")
+    if language == "fa":
+        assert name == "hamgam-report-1404-09-10-to-1405-09-10.html"
+        assert '<html lang="fa" dir="rtl">' in page
+        assert "۱۰ آذر ۱۴۰۵" in page
+        assert ">۵۲<" in page  # rounds, in Persian digits
+    else:
+        assert name == "hamgam-report-2025-12-01-to-2026-12-01.html"
+        assert '<html lang="en" dir="ltr">' in page
+        assert "1 Dec 2026" in page and ">52<" in page
+    assert page.count("data:image/png;base64,") == len(no_charts)
+    assert "http" not in page and "@import" not in page and "<script" not in page
+    assert TRICKY not in page and "&lt;b&gt;&amp;&quot;" in page
+    for m in range(1, 1040):  # every meeting is in the page
+        assert (
+            f"جلسهٔ {localize_digits(str(m), 'fa')}<" if language == "fa" else f"Meeting {m}<"
+        ) in page
+    _balanced(page)
+    text = re.sub(r"<style>.*?</style>|<[^>]+>|data:image/png;base64,[^\"]+", "", page, flags=re.S)
+    latin = re.findall(r"[0-9]", text)
+    assert (not latin) if language == "fa" else (not re.search(r"[۰-۹]", text)), latin[:5]
+
+
+class _Checker(HTMLParser):
+    VOID = frozenset({"meta", "img", "br"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open.pop() == tag, tag
+
+
+def _balanced(page: str) -> None:
+    """Well formed: every element closed in order, html the outermost."""
+    assert page.startswith("<!DOCTYPE html>")
+    checker = _Checker()
+    checker.feed(page)
+    checker.close()
+    assert checker.open == []
+
+
+def test_charts_only_of_something(language: str) -> None:
+    """A period with nothing in it draws nothing; announcements alone draw their one chart."""
+    empty = summary.Report(UNTIL - timedelta(days=30), UNTIL)
+    assert reports.report_charts(empty, language) == []
+    empty.reach = summary.Reach(Counter({DeliveryStatus.SENT: 3}), 0)
+    assert [name for _png, name in reports.report_charts(empty, language)] == ["reach.png"]
+    composed = compose_report(empty, language)
+    assert len(composed.messages) == 1 and composed.document is None
+    assert [name for _png, name in composed.photos] == ["reach.png"]
