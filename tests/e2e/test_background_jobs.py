@@ -9,19 +9,14 @@ import asyncio
 import io
 import sys
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock
 from bot.background import child
 from bot.background.models import BackgroundJob, JobStatus
-from bot.db import transaction
 from bot.delivery.models import Delivery
-from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
-from bot.people.models import Person as PersonRow
 from bot.reports import export_job
 from tests.e2e.harness import BotProcess, plain
 from tests.e2e.test_reports import generate
@@ -140,53 +135,6 @@ async def test_an_export_too_large_even_zipped_is_refused_before_it_starts(
     assert "too large for Telegram even compressed" in reply.text
     assert "hamgam export deliveries --format csv" in reply.text
     assert await job_status(sessions) == []  # no work was started
-
-
-async def test_a_report_longer_than_a_message_arrives_whole(
-    staff, resident, bot: BotProcess, sessions
-) -> None:
-    reza = await staff()
-    await generate(sessions)
-    now = clock.now()
-    async with transaction(sessions) as session:
-        people = list((await session.scalars(select(PersonRow.id).limit(8))).all())
-        for n in range(60):
-            meeting = Meeting(
-                title={"fa": f"نشست هم‌اندیشی دربارهٔ پارک و پیاده‌راه شمارهٔ {n}"},
-                agenda={},
-                starts_at=now - timedelta(days=1 + n % 20, hours=n),
-                slot_at=now - timedelta(days=1 + n % 20, hours=n),
-                duration_min=60,
-                timezone="Asia/Tehran",
-                reminders_min=[],
-                series_ended=False,
-                group_ids=[],
-                status="scheduled",
-                sequence=0,
-                created_at=now,
-            )
-            session.add(meeting)
-            await session.flush()
-            session.add_all(
-                MeetingInvitee(
-                    meeting_id=meeting.id,
-                    person_id=p,
-                    reminders_sent=0,
-                    rsvp=Rsvp.YES.value,
-                    attended=True,
-                )
-                for p in people
-            )
-    await reza.send("/report")
-    report = await job_delivered(reza, "۳۰ روز گذشته", sessions)
-    texts = [plain(m) for m in report if not m.get("photo")]
-    assert len(texts) > 1  # longer than one message
-    page = "\n".join(texts)
-    for section in ("پیگیری‌های دوره‌ای", "نظرسنجی‌ها", "اطلاعیه‌ها", "جلسه‌ها", "شاخص‌ها"):
-        assert section in page
-    for n in range(60):  # every meeting, however many messages it took
-        assert f"شمارهٔ {n} (" in page, n
-    assert len([m for m in report if m.get("photo")]) == 5
 
 
 async def test_a_failed_job_is_reported(
