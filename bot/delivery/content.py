@@ -11,6 +11,8 @@ from bot.i18n.format import rtl_safe
 
 MediaKind = Literal["photo", "document"]
 
+ALBUM_SIZES = range(2, 11)  # Telegram's sendMediaGroup takes 2 to 10 files
+
 
 @dataclass(frozen=True)
 class Media:
@@ -42,10 +44,29 @@ class Poll:
 class Content:
     text: dict[str, str]  # language → HTML, already escaped
     media: Media | None = None
+    # Files sent together as one album (sendMediaGroup), the text as the first one's caption:
+    # one send instead of one a file, each paced a second apart in the chat.
+    album: list[Media] = field(default_factory=list)
     buttons: list[list[Button]] = field(default_factory=list)
     pin: bool = False
     poll: Poll | None = None
     stops_poll: int | None = None  # this row closes the poll in this message (stopPoll)
+
+    def __post_init__(self) -> None:
+        if not self.album:
+            return
+        if len(self.album) not in ALBUM_SIZES:
+            raise ValueError(f"an album has 2 to 10 files, not {len(self.album)}")
+        if len({media.kind for media in self.album}) > 1:
+            raise ValueError("an album has photos only or documents only (Telegram's rule)")
+        if self.media or self.poll or self.buttons:
+            # Telegram's albums take no keyboard, and one row is one send.
+            raise ValueError("an album goes alone: no other file, poll or buttons")
+
+    @property
+    def files(self) -> list[Media]:
+        """The files this row sends, in order."""
+        return self.album or ([self.media] if self.media else [])
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +77,7 @@ class Content:
         return cls(
             text=dict(data.get("text") or {}),
             media=Media(**media) if media else None,
+            album=[Media(**item) for item in data.get("album") or []],
             buttons=[[Button(**button) for button in row] for row in data.get("buttons") or []],
             pin=bool(data.get("pin")),
             poll=Poll(**poll) if poll else None,
@@ -80,7 +102,8 @@ class Rendered:
     poll_question: str = ""
     poll_options: list[str] = field(default_factory=list)
     poll_multiple: bool = False
-    attachment: bytes | None = None  # Media.data in the reader's language
+    # Per file of the content (Content.files): Media.data in the reader's language, or None.
+    attachments: list[bytes | None] = field(default_factory=list)
 
 
 POLL_QUESTION_MAX, POLL_OPTION_MAX = 300, 100  # Telegram's limits
@@ -108,10 +131,11 @@ def render(content: Content, language: str) -> Rendered:
         for row in content.buttons
     ]
     if content.poll is None:
-        attachment = None
-        if content.media is not None and content.media.data:
-            attachment = base64.b64decode(pick(content.media.data, language))
-        return Rendered(text, buttons, attachment=attachment)
+        attachments = [
+            base64.b64decode(pick(media.data, language)) if media.data else None
+            for media in content.files
+        ]
+        return Rendered(text, buttons, attachments=attachments)
     poll = content.poll
     if both:
         question = _both(poll.question, POLL_QUESTION_MAX)

@@ -96,6 +96,7 @@ class BotApi:
                 result=result,
                 error=error.to_json() if error else None,
                 message=call.message.view() if call.message else None,
+                album=[message.view() for message in call.album] or None,
             )
         if error is not None:
             return error.code, error.to_json()

@@ -38,19 +38,30 @@ class Transcript:
         self.buttons: list[tuple[int, str, str]] = []  # message id, label, callback data
 
     async def refresh(self) -> None:
-        for message in await self.client.messages(self.chat_id, sender="bot"):
+        messages = await self.client.messages(self.chat_id, sender="bot")
+        albums: dict[str, list[dict[str, Any]]] = {}
+        for message in messages:
+            if message.get("media_group_id"):
+                albums.setdefault(message["media_group_id"], []).append(message)
+        for message in messages:
             version = (message["edited"], message["deleted"])
             if self.seen.get(message["message_id"]) == version:
                 continue
             edited = message["message_id"] in self.seen
             self.seen[message["message_id"]] = version
-            if not message["deleted"]:
-                self._show(message, edited)
+            album = albums.get(message.get("media_group_id") or "", [message])
+            if not message["deleted"] and (edited or album[0] is message):
+                self._show(message, edited, album)
 
-    def _show(self, message: dict[str, Any], edited: bool) -> None:
+    def _show(self, message: dict[str, Any], edited: bool, album: list[dict[str, Any]]) -> None:
+        """An album is shown once, as its first message (which has the caption) and a line
+        naming all its files."""
         text = message.get("plain_text") or ""
-        if message.get("document"):
-            text += f"\n[document: {message['document'].get('file_name')}]"
+        files = [_file_name(each) for each in album if _file_name(each)]
+        if len(files) > 1 and not edited:
+            text += f"\n[album of {len(files)}: {', '.join(files)}]"
+        elif files:
+            text += f"\n[{_file_name(message)}]"
         self.write(("✎ " if edited else "🤖 ") + text.replace("\n", "\n   "))
         rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
         buttons = [button for row in rows for button in row if "callback_data" in button]
@@ -60,6 +71,12 @@ class Transcript:
                 for button in buttons
             ]
             self.write("   " + "  ".join(f"[{n}] {b['text']}" for n, b in enumerate(buttons, 1)))
+
+
+def _file_name(message: dict[str, Any]) -> str:
+    if message.get("document"):
+        return f"document: {message['document'].get('file_name')}"
+    return "photo" if message.get("photo") else ""
 
 
 async def chat(

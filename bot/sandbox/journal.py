@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendPoll"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendPoll"})
 ACTION_METHODS = SEND_METHODS | {
     "editMessageText",
     "editMessageCaption",
@@ -46,6 +46,7 @@ class ActionLog:
         result: Any,
         error: dict[str, Any] | None,
         message: dict[str, Any] | None,
+        album: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         self.last_seq += 1
         entry = {
@@ -57,7 +58,8 @@ class ActionLog:
             "params": params,
             "result": result,
             "error": error,
-            "message": message,
+            "message": message,  # an album's first message
+            "album": album,  # all of an album's messages (sendMediaGroup), else None
         }
         self.entries.append(entry)
         return entry

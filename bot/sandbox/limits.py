@@ -5,6 +5,12 @@ against "about 30 messages/s overall, 1/s per chat, 20/min per group". The
 emulator counts every successful send that breaks one of these windows, so a
 test can assert that a broadcast stayed within them, and with ``enforce`` it
 answers 429 like Telegram would.
+
+An album (sendMediaGroup) counts as one send in every window. Telegram does not say how
+it counts one; bots send albums of ten to a private chat without a 429, which counting
+each file against one message a second would forbid. Reports of a 429 inside an album
+("failed to send message #1 … Too Many Requests") suggest that a busy group's quota
+may count the files; that is not modelled.
 """
 
 from __future__ import annotations

@@ -235,6 +235,7 @@ class StoredMessage:
     pinned: bool = False
     file: StoredFile | None = None
     file_kind: str | None = None  # "document" or "photo"
+    media_group_id: str | None = None  # the album this message is part of (sendMediaGroup)
     poll: Poll | None = None
     reply_to: StoredMessage | None = field(default=None, repr=False)
     service: dict[str, Any] = field(default_factory=dict)  # new_chat_members, migrate_*…
@@ -260,6 +261,8 @@ class StoredMessage:
                 message["photo"] = self.file.photo_api()
             else:
                 message["document"] = self.file.document_api()
+        if self.media_group_id is not None:
+            message["media_group_id"] = self.media_group_id
         if self.poll is not None:
             message["poll"] = self.poll.to_api()
         if self.reply_markup is not None and inline_buttons(self.reply_markup):
@@ -287,6 +290,7 @@ class StoredMessage:
             if self.file and self.file_kind == "document"
             else None,
             "photo": self.file.photo_api() if self.file and self.file_kind == "photo" else None,
+            "media_group_id": self.media_group_id,
             "poll": self.poll.to_api() if self.poll else None,
             "reply_to_message_id": self.reply_to.message_id if self.reply_to else None,
             "service": self.service or None,

@@ -15,6 +15,7 @@ from aiogram.methods import (
     EditMessageText,
     Response,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -27,8 +28,8 @@ from bot.delivery.split import CAPTION_LIMIT, TEXT_LIMIT, shorten_html, split_ht
 class FitTelegramLimits(BaseRequestMiddleware):
     """A text too long for one message goes out in several, one after the other, the keyboard
     under the last (whose answer the caller gets, e.g. to edit it later); a caption too long
-    keeps its first part and the rest follows as messages; an edit, which cannot become two
-    messages, is shortened and says so."""
+    (an album's too) keeps its first part and the rest follows as messages; an edit, which
+    cannot become two messages, is shortened and says so."""
 
     async def __call__(
         self,
@@ -47,19 +48,41 @@ class FitTelegramLimits(BaseRequestMiddleware):
         elif isinstance(method, SendPhoto | SendDocument) and method.caption:
             parts = _split(bot, method.parse_mode, method.caption, TEXT_LIMIT, CAPTION_LIMIT)
             method.caption, *rest = parts
-            response = await make_request(bot, method)
-            for text in rest:
-                await make_request(
-                    bot,
-                    SendMessage(
-                        chat_id=method.chat_id,
-                        message_thread_id=method.message_thread_id,
-                        text=text,
-                        parse_mode=method.parse_mode,
-                    ),
-                )
-            return response
+            return await self._then_rest(
+                make_request, bot, method, [(method.parse_mode, text) for text in rest]
+            )
+        elif isinstance(method, SendMediaGroup):
+            media, later = [], []
+            for item in method.media:
+                if item.caption and not item.caption_entities:
+                    parts = _split(bot, item.parse_mode, item.caption, TEXT_LIMIT, CAPTION_LIMIT)
+                    item = item.model_copy(update={"caption": parts[0]})
+                    later += [(item.parse_mode, text) for text in parts[1:]]
+                media.append(item)
+            method.media = media
+            return await self._then_rest(make_request, bot, method, later)
         return await make_request(bot, method)
+
+    @staticmethod
+    async def _then_rest(
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: SendPhoto | SendDocument | SendMediaGroup,
+        rest: list[tuple[str | Default | None, str]],
+    ) -> Response[Any]:
+        """The files, then what did not fit in their captions, as messages below them."""
+        response = await make_request(bot, method)
+        for parse_mode, text in rest:
+            await make_request(
+                bot,
+                SendMessage(
+                    chat_id=method.chat_id,
+                    message_thread_id=method.message_thread_id,
+                    text=text,
+                    parse_mode=parse_mode,
+                ),
+            )
+        return response
 
     @staticmethod
     async def _send_parts(

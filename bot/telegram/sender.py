@@ -28,6 +28,8 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
     InputPollOption,
     Message,
 )
@@ -36,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import clock
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Media, Rendered, render
+from bot.delivery.content import Content, Media, Rendered, render
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.outbox import Claimed, Outcome
 from bot.delivery.pace import MAX_ATTEMPTS, MAX_RATE_LIMITED, Limits, Pace, backoff_s
@@ -208,9 +210,9 @@ class Sender:
             if row.content.stops_poll is not None:
                 await self._stop_poll(row.chat_id, row.content.stops_poll)
                 return Outcome(row.id, DeliveryStatus.SENT)
-            first, *rest = self._parts(rendered, row.content.media)
+            first, *rest = self._parts(rendered, row.content)
             message = await self._transmit(
-                row.chat_id, rendered, first, row.content.media, None if rest else markup
+                row.chat_id, rendered, first, row.content, None if rest else markup
             )
             if row.content.pin:
                 with contextlib.suppress(TelegramAPIError):  # pinning needs admin rights
@@ -286,13 +288,14 @@ class Sender:
         )
 
     @staticmethod
-    def _parts(rendered: Rendered, media: Media | None) -> list[str]:
-        """The text in parts that each fit Telegram's limit: a caption first when there is a
-        file. The text comes with its RLM marks (`render`), which count too."""
+    def _parts(rendered: Rendered, content: Content) -> list[str]:
+        """The text in parts that each fit Telegram's limit: a caption first when there are
+        files (an album's is its first file's). The text comes with its RLM marks (`render`),
+        which count too."""
         text = rendered.text
         if rendered.poll_options or not text:
             return [text]
-        if media is None:
+        if not content.files:
             return split_html(text)
         return split_html(text, TEXT_LIMIT, first_limit=CAPTION_LIMIT)
 
@@ -342,7 +345,7 @@ class Sender:
         chat_id: int,
         rendered: Rendered,
         text: str,
-        media: Media | None,
+        content: Content,
         markup: Markup,
     ) -> Message:
         if rendered.poll_options:
@@ -354,30 +357,58 @@ class Sender:
                 allows_multiple_answers=rendered.poll_multiple,
                 reply_markup=markup,
             )
+        caption = text or None
+        if content.album:
+            return await self._send_album(chat_id, rendered, caption, content.album)
+        media = content.media
         if media is None:
             return await self.bot.send_message(chat_id, text, reply_markup=markup)
-        file: str | InputFile
-        if rendered.attachment is not None:
-            file = BufferedInputFile(rendered.attachment, filename=media.file_name or "file")
-        elif media.file_id:
-            file = media.file_id
-        elif media.path and media.path in self._uploaded:
-            file = self._uploaded[media.path]
-        else:
-            assert media.path is not None
-            file = FSInputFile(media.path, filename=media.file_name)
-        caption = text or None
+        file = self._file(media, rendered.attachments[0])
         if media.kind == "photo":
             message = await self.bot.send_photo(chat_id, file, caption=caption, reply_markup=markup)
-            if media.path and message.photo:
-                self._uploaded[media.path] = message.photo[-1].file_id
         else:
             message = await self.bot.send_document(
                 chat_id, file, caption=caption, reply_markup=markup
             )
-            if media.path and message.document:
-                self._uploaded[media.path] = message.document.file_id
+        self._remember(media, message)
         return message
+
+    async def _send_album(
+        self, chat_id: int, rendered: Rendered, caption: str | None, album: list[Media]
+    ) -> Message:
+        """One call for the whole album, so one send, retried whole. The first message stands
+        for it in the delivery record (it carries the caption, and the pin)."""
+        files = zip(album, rendered.attachments, strict=True)
+        items = [
+            (InputMediaPhoto if media.kind == "photo" else InputMediaDocument)(
+                media=self._file(media, attachment), caption=caption if number == 0 else None
+            )
+            for number, (media, attachment) in enumerate(files)
+        ]
+        messages = await self.bot.send_media_group(chat_id, items)
+        for media, message in zip(album, messages, strict=False):  # a cache only
+            self._remember(media, message)
+        return messages[0]
+
+    def _file(self, media: Media, attachment: bytes | None) -> str | InputFile:
+        """A file made for the reader, one Telegram has, or a local one (uploaded once)."""
+        if attachment is not None:
+            return BufferedInputFile(attachment, filename=media.file_name or "file")
+        if media.file_id:
+            return media.file_id
+        if media.path and media.path in self._uploaded:
+            return self._uploaded[media.path]
+        assert media.path is not None
+        return FSInputFile(media.path, filename=media.file_name)
+
+    def _remember(self, media: Media, message: Message) -> None:
+        """A local file's id at Telegram, so that the next recipient gets it without an upload."""
+        if not media.path:
+            return
+        if media.kind == "photo" and message.photo:
+            self._uploaded[media.path] = message.photo[-1].file_id
+        elif message.document:
+            self._uploaded[media.path] = message.document.file_id
 
     async def _record_outcomes(self) -> None:
         done = False

@@ -115,11 +115,12 @@ class Reply:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """Messages sent or edited, as the person now sees them."""
+        """Messages sent or edited, as the person now sees them (each of an album's)."""
         return [
-            action["message"]
+            message
             for action in self.actions
             if action["ok"] and action.get("message") and action["method"] != "deleteMessage"
+            for message in action.get("album") or [action["message"]]
         ]
 
     @property

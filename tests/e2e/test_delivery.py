@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select, update
 
 from bot.db import create_engine, session_factory, transaction
 from bot.delivery import outbox
-from bot.delivery.content import Content
+from bot.delivery.content import Content, Media
 from bot.delivery.models import Delivery, DeliveryStatus
 from bot.delivery.outbox import Outgoing
 from bot.people.models import Person
@@ -124,3 +127,45 @@ async def test_a_group_chat_that_became_a_supergroup_is_followed(
     text = plain((await client.messages(migrated["id"], sender="bot"))[-1])
     assert "باغچهٔ محله" in text and "Good news" in text
     assert row.status == DeliveryStatus.SENT
+
+
+async def test_charts_arrive_as_one_album_uploaded_once_and_a_429_is_retried_whole(
+    bot: BotProcess, client, sessions, tmp_path: Path
+) -> None:
+    charts = []
+    for n in range(3):
+        path = tmp_path / f"chart{n}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([n]))
+        charts.append(Media("photo", path=str(path), file_name=path.name))
+    report = Content(text=NEWS.text, album=charts)
+    first, second = await seed_residents(sessions, client, 2)  # one Persian, one English
+    await client.add_fault("429", method="sendMediaGroup", times=1, retry_after=1)
+    await broadcast(sessions, [first], "report:1", report)
+    assert await wait_until_delivered(sessions, "report:1") == {"sent": 1}
+    await broadcast(sessions, [second], "report:2", report)
+    assert await wait_until_delivered(sessions, "report:2") == {"sent": 1}
+
+    stats = await client.stats()
+    assert stats["calls"]["sendMediaGroup"] == 3 and stats["errors"] == {"429": 1}
+    albums = []
+    for resident in (first, second):
+        inbox = await client.messages(resident.telegram_id, sender="bot")
+        assert len(inbox) == 3 and all(message["photo"] for message in inbox)
+        assert len({message["media_group_id"] for message in inbox}) == 1
+        assert inbox[0]["media_group_id"] is not None
+        caption = plain(inbox[0])
+        assert ("Good news" in caption) == (resident.language == "en"), caption
+        assert [plain(message) for message in inbox[1:]] == ["", ""]
+        albums.append(inbox)
+    file_ids = [[message["photo"][0]["file_id"] for message in inbox] for inbox in albums]
+    assert file_ids[0] == file_ids[1]  # uploaded for the first resident only
+    *_, to_second = await client.sent()
+    assert "attach://" not in json.dumps(to_second["params"]["media"])
+    async with sessions() as session:
+        recorded = dict(
+            (await session.execute(select(Delivery.chat_id, Delivery.message_id))).all()
+        )
+    assert recorded == {
+        r.telegram_id: inbox[0]["message_id"]
+        for r, inbox in zip((first, second), albums, strict=True)
+    }

@@ -8,7 +8,7 @@ import io
 import zipfile
 from datetime import timedelta
 
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 from sqlalchemy import String, Text, select
 
 from bot import clock
@@ -202,4 +202,22 @@ async def test_an_edit_too_long_is_shortened_and_a_long_caption_continues_below(
     ]
     assert after[0]["document"] and 0 < len(plain(after[0])) <= 1024  # the caption
     assert len(after) > 4  # and the rest, in messages below it
+    assert words("\n".join(plain(m) for m in after)) == words(shown(long))
+
+    charts = [
+        InputMediaPhoto(
+            media=BufferedInputFile(b"\x89PNG\r\n\x1a\n", filename=f"{n}.png"),
+            caption=None if n else long,
+        )
+        for n in range(2)
+    ]
+    album = await replies.send_media_group(maryam.user_id, charts)
+    assert [m.media_group_id is not None for m in album] == [True, True]
+    after = [
+        m
+        for m in await client.messages(maryam.user_id, sender="bot")
+        if m["message_id"] >= album[0].message_id
+    ]
+    assert after[0]["photo"] and 0 < len(plain(after[0])) <= 1024  # the album's caption
+    assert after[1]["photo"] and not plain(after[1]) and len(after) > 4
     assert words("\n".join(plain(m) for m in after)) == words(shown(long))

@@ -1,6 +1,9 @@
+import base64
 from itertools import pairwise
 
-from bot.delivery.content import Button, Content, render
+import pytest
+
+from bot.delivery.content import Button, Content, Media, render
 from bot.delivery.pace import Limits, Pace, backoff_s
 
 
@@ -62,3 +65,23 @@ def test_rendering_falls_back_to_the_other_language() -> None:
     both = Content(text={"fa": "سلام", "en": "Hello"})
     assert "سلام" in render(both, "both").text and "Hello" in render(both, "both").text
     assert Content.from_json(content.to_json()) == content
+
+
+def test_an_album_is_stored_and_rendered_per_reader_and_keeps_telegrams_rules() -> None:
+    charts = [
+        Media("photo", data={"fa": base64.b64encode(b"fa-1").decode(), "en": "ZW4tMQ=="}),
+        Media("photo", path="/tmp/chart-2.png"),
+    ]
+    album = Content(text={"fa": "گزارش", "en": "Report"}, album=charts)
+    assert Content.from_json(album.to_json()) == album
+    assert render(album, "en").attachments == [b"en-1", None]
+    old_row = {"text": {"fa": "سلام"}, "media": None, "buttons": [], "pin": False}
+    assert Content.from_json(old_row).album == []  # rows stored before albums load
+    for wrong in (
+        {"album": charts[:1]},
+        {"album": charts * 6},
+        {"album": [charts[1], Media("document", file_id="BQAC")]},
+        {"album": charts, "buttons": [[Button(text={"fa": "بله"}, callback_data="y")]]},
+    ):
+        with pytest.raises(ValueError):
+            Content(text={"fa": "گزارش"}, **wrong)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.sandbox.errors import bad_request, too_many_requests
@@ -24,7 +24,8 @@ class Call:
     method: str
     params: Params
     chat_id: int | None = None
-    message: StoredMessage | None = None
+    message: StoredMessage | None = None  # an album's first message
+    album: list[StoredMessage] = field(default_factory=list)  # all of an album's messages
 
 
 Handler = Callable[[SandboxState, Call], Awaitable[Any]]
@@ -68,11 +69,16 @@ def message_text(params: Params) -> Rendered:
 
 def caption(params: Params) -> Rendered | None:
     """A media ``caption``, parsed; None when absent or blank."""
-    rendered = render(
+    return measured_caption(
         params.get_str("caption") or "",
         params.get_str("parse_mode"),
         params.get_json("caption_entities"),
     )
+
+
+def measured_caption(text: str, parse_mode: str | None, entities: Any) -> Rendered | None:
+    """A caption parsed and measured as Telegram measures it; None when blank."""
+    rendered = render(text, parse_mode, entities)
     if not rendered.plain:
         return None
     if len(rendered.plain) > CAPTION_LIMIT:
@@ -116,10 +122,15 @@ def commit_send(state: SandboxState, call: Call, chat: Chat, **fields: Any) -> S
     and store the bot's message."""
     fields["reply_to"] = replied_message(state, chat, call.params)
     fields["reply_markup"] = reply_markup(call.params)
+    count_send(state, chat)
+    message = state.new_message(chat, state.bot, **fields)
+    call.message = message
+    return message
+
+
+def count_send(state: SandboxState, chat: Chat) -> None:
+    """Count one send to ``chat`` against the limits (429 when they are enforced)."""
     verdict = state.meter.check(chat.id, chat.is_group)
     if not verdict.ok and state.meter.limits.enforce:
         raise too_many_requests(verdict.retry_after)
     state.meter.record(chat.id)
-    message = state.new_message(chat, state.bot, **fields)
-    call.message = message
-    return message

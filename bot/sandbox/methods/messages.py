@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bot.sandbox.errors import bad_request
@@ -13,10 +14,14 @@ from bot.sandbox.methods.base import (
     MethodRegistry,
     caption,
     commit_send,
+    count_send,
     inline_markup,
+    measured_caption,
     message_text,
+    replied_message,
 )
 from bot.sandbox.models import StoredMessage
+from bot.sandbox.params import ATTACH_PREFIX, Params, Upload
 from bot.sandbox.state import SandboxState
 
 methods = MethodRegistry()
@@ -69,6 +74,99 @@ async def send_photo(state: SandboxState, call: Call) -> dict[str, Any]:
 @methods.method("sendDocument")
 async def send_document(state: SandboxState, call: Call) -> dict[str, Any]:
     return await _send_media(state, call, "document")
+
+
+ALBUM_MAX = 10
+# Which kinds may share an album: photos with videos, documents and audio files each alone.
+ALBUM_FAMILY = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+EMULATED_KINDS = ("photo", "document")
+
+
+@dataclass
+class _AlbumItem:
+    kind: str
+    file: Upload | str
+    caption: Rendered | None
+    raw_caption: str | None
+    parse_mode: str | None
+
+
+@methods.method("sendMediaGroup")
+async def send_media_group(state: SandboxState, call: Call) -> list[dict[str, Any]]:
+    """An album: messages sharing a media_group_id, in one call that counts as one send (see
+    limits.py). As Telegram does, it reads no reply_markup, and a single file goes out as an
+    ordinary message."""
+    items = _album_items(call.params)
+    chat = state.writable_chat(call.params.get_str("chat_id"))
+    reply_to = replied_message(state, chat, call.params)
+    for item in items:  # unknown file ids fail before anything is stored or counted
+        if isinstance(item.file, str):
+            state.check_file(item.file)
+    count_send(state, chat)
+    group_id = str(10**17 + state.new_id()) if len(items) > 1 else None
+    call.album = [
+        state.new_message(
+            chat,
+            state.bot,
+            file=state.resolve_file(item.file, item.kind, item.kind),
+            file_kind=item.kind,
+            is_caption=True,
+            text=item.raw_caption if item.caption else None,
+            plain_text=item.caption.plain if item.caption else None,
+            entities=item.caption.entities if item.caption else [],
+            parse_mode=item.parse_mode if item.caption else None,
+            media_group_id=group_id,
+            reply_to=reply_to,
+        )
+        for item in items
+    ]
+    call.message = call.album[0]
+    return [message.to_api() for message in call.album]
+
+
+def _album_items(params: Params) -> list[_AlbumItem]:
+    """``media``, read and checked as Telegram's server does, in its words."""
+    if not params.has("media"):
+        raise bad_request('parameter "media" is required')
+    media = params.get_json("media")
+    if not isinstance(media, list):
+        raise bad_request("expected an Array of InputMedia")
+    if not media:
+        raise bad_request("there are no messages to send")
+    if len(media) > ALBUM_MAX:
+        raise bad_request("too many messages to send as an album")
+    items = [_album_item(params, item) for item in media]
+    families = [ALBUM_FAMILY[item.kind] for item in items]
+    if len(set(families)) > 1:  # named after the first file that must go alone
+        alone = next((f for f in families if f in ("document", "audio")), None)
+        if alone is not None:
+            raise bad_request(f"{alone} can't be mixed with other media types")
+    for item in items:
+        if item.kind not in EMULATED_KINDS:
+            raise bad_request(f'InputMedia of type "{item.kind}" is not emulated')
+    return items
+
+
+def _album_item(params: Params, item: Any) -> _AlbumItem:
+    if not isinstance(item, dict):
+        raise bad_request("can't parse InputMedia: expected an Object")
+    kind = item.get("type")
+    if kind == "animation":
+        raise bad_request(
+            "can't parse InputMedia: type \"animation\" can't be used in sendMediaGroup"
+        )
+    if kind not in ALBUM_FAMILY:
+        raise bad_request(f'can\'t parse InputMedia: type "{kind}" is unsupported')
+    reference = item.get("media")
+    file: Upload | str | None = reference if isinstance(reference, str) else None
+    if file and file.startswith(ATTACH_PREFIX):
+        file = params.files.get(file.removeprefix(ATTACH_PREFIX))
+    if not file:
+        raise bad_request("can't parse InputMedia: media not found")
+    raw = item.get("caption")
+    parse_mode = item.get("parse_mode")
+    rendered = measured_caption(raw or "", parse_mode, item.get("caption_entities"))
+    return _AlbumItem(kind, file, rendered, raw, parse_mode)
 
 
 def _bot_message(state: SandboxState, call: Call, missing: str) -> StoredMessage:
