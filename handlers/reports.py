@@ -179,10 +179,11 @@ def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
     if result["document"] is not None:
         path, name = result["document"]
         contents.append(Content(text={}, media=Media("document", path=path, file_name=name)))
-    contents += [
-        Content(text={}, media=Media("photo", path=path, file_name=name))
-        for path, name in result["photos"]
-    ]
+    charts = [Media("photo", path=path, file_name=name) for path, name in result["photos"]]
+    if len(charts) > 1:  # one album: one send, not one a second
+        contents.append(Content(text={}, album=charts))
+    elif charts:
+        contents.append(Content(text={}, media=charts[0]))
     return contents
 
 

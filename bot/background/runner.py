@@ -34,7 +34,6 @@ HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(seconds=60)  # a replica's job with no heartbeat this long is orphaned
 KEEP_FILES = timedelta(days=1)
 SWEEP_EVERY_S = 600.0
-SPACING = timedelta(seconds=1.1)  # a job's messages are due in turn, a chat's interval apart
 
 
 class Surface(Protocol):
@@ -204,7 +203,8 @@ class Runner:
     ) -> None:
         """The messages and the job's end in one transaction: a job either delivered (once,
         whatever happens later) or is still to run."""
-        now = clock.now()
+        # All due now: the outbox sends one chat's rows in the order of their ids, each as soon
+        # as the chat's pace allows.
         async with transaction(self.sessions) as session:
             await outbox.enqueue(
                 session,
@@ -213,7 +213,6 @@ class Runner:
                         f"job:{job.id}:{suffix}:{number}",
                         job.chat_id,
                         content,
-                        due_at=now + SPACING * number,
                         person_id=job.person_id,
                         batch=f"job:{job.id}",
                         language=job.language,
