@@ -37,7 +37,7 @@ from bot.i18n import DEFAULT_LANGUAGE
 from bot.leadership import Leadership
 from bot.people import service as people
 from bot.schema import check_database
-from bot.telegram.commands import sync_commands
+from bot.telegram.commands import sync_commands, sync_person_commands
 from bot.telegram.edits import SameEditIsDone
 from bot.telegram.lengths import FitTelegramLimits
 from bot.telegram.middlewares import (
@@ -81,6 +81,8 @@ class Hamgam:
     # Long staff work (exports, reports): run where the lead is, like the sender.
     runner: Runner | None = None
     running: asyncio.Task[None] | None = None
+    # People's own command menus, set after start-up (bot.telegram.commands).
+    menus: asyncio.Task[None] | None = None
     # Set by run_polling; its stop() ends polling once the updates being handled have finished.
     polling: Polling | None = None
 
@@ -266,6 +268,7 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
     me = await bot.get_me()
     hamgam.dispatcher["bot_username"] = me.username
     await sync_commands(hamgam)
+    hamgam.menus = asyncio.create_task(sync_person_commands(hamgam), name="menus")
     await hamgam.lead()
     hamgam.scheduler.add_job(
         hamgam.lead, IntervalTrigger(seconds=1), id="leadership", max_instances=1, coalesce=True
@@ -296,6 +299,9 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
 
 async def _on_shutdown(hamgam: Hamgam) -> None:
     """In-flight messages finish and are recorded before the process ends."""
+    if hamgam.menus is not None:  # the rest are set at the next start
+        hamgam.menus.cancel()
+        await asyncio.gather(hamgam.menus, return_exceptions=True)
     if hamgam.scheduler.running:
         hamgam.scheduler.shutdown(wait=False)
     async with hamgam.jobs_running:  # a job half-way through finishes first

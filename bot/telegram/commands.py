@@ -89,8 +89,7 @@ def _commands(i18n: I18n, entries: list[tuple[str, str]], language: str) -> list
 
 
 async def sync_commands(hamgam: Hamgam) -> None:
-    """Everyone's menu at start: the default one, and their own for those with more to do
-    (roles can change while the bot is down, from the shell or STAFF_IDS)."""
+    """The menus everyone sees, at start."""
     bot, i18n = hamgam.bot, hamgam.i18n
     for language in LANGUAGES:
         code = None if language == "fa" else language  # Persian is what everyone else sees
@@ -102,10 +101,21 @@ async def sync_commands(hamgam: Hamgam) -> None:
             BotCommandScopeAllGroupChats(),
             language_code=code,
         )
+
+
+async def sync_person_commands(hamgam: Hamgam) -> None:
+    """Their own menu for those with more to do, since roles can change while the bot is down
+    (from the shell or STAFF_IDS). One call per person: at city size hundreds, so start-up does
+    not wait for them."""
+    bot, i18n = hamgam.bot, hamgam.i18n
     async with hamgam.sessions() as session:
-        for person, roles in await people.with_more_than_everyone(session):
-            assert person.telegram_id is not None
-            await set_person_commands(bot, i18n, person.telegram_id, person.language, roles)
+        menus = [
+            (person.telegram_id, person.language, roles)
+            for person, roles in await people.with_more_than_everyone(session)
+        ]
+    for telegram_id, language, roles in menus:
+        assert telegram_id is not None
+        await set_person_commands(bot, i18n, telegram_id, language, roles)
 
 
 async def set_person_commands(
