@@ -388,9 +388,10 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
                 value = reader(stored)
             except (ValueError, TypeError):  # not what the form expects: show it as stored
                 value = stored
-            if len(read) >= _CACHED:
-                read.clear()
-            read[survey_id, question, stored] = value
+            if len(stored) <= _CACHED_LENGTH:
+                if len(read) >= _CACHED:
+                    read.clear()
+                read[survey_id, question, stored] = value
         if anonymous:  # no person and no time, even if a row somehow kept one
             name = answered_at = None
         return (
@@ -607,7 +608,10 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 _DAY_US = _ONE_DAY // _ONE_MICROSECOND
 _UNKNOWN = timedelta(days=-1)  # not looked up yet (no real offset is a whole negative day)
 _ROWS_AT_ONCE = 500  # XLSX rows joined into one write: fewer calls, a few hundred KB held
-_CACHED = 4096  # entries a cache of converted values keeps before it starts again (flat memory)
+# A cache of converted values keeps this many before it starts again, of texts this long at
+# most (those repeat; long ones are free text, which does not): memory stays flat.
+_CACHED = 4096
+_CACHED_LENGTH = 200
 
 
 def _whole_day_offset(ordinal: int) -> timedelta | None:
@@ -849,7 +853,7 @@ class _XlsxSink:
     def _text(self, text: str) -> str | None:
         """A text cell's XML after its reference; None if xlsxwriter would change the text."""
         xml = self._plain_text(text)
-        if xml is not None:
+        if xml is not None and len(text) <= _CACHED_LENGTH:
             if len(self._texts) >= _CACHED:
                 self._texts.clear()
             self._texts[text] = xml
