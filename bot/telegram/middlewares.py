@@ -199,8 +199,10 @@ class RetryWhileDatabaseIsAway(BaseMiddleware):
     """An update that meets a transient database error (the connection lost, the database
     locked, a serialization failure) is handled again from the start, with a fresh session,
     after a growing pause: the person hears nothing of it but a slower answer, and updates
-    keep their order (polling handles one at a time and confirms an update only with the next
-    getUpdates, so a crash meanwhile means Telegram sends it again).
+    keep their order (polling begins a person's next update only when this one has finished,
+    and confirms it to Telegram only then, so a crash meanwhile means Telegram sends it
+    again; a webhook answers Telegram only then, and Telegram sends the chat's next one
+    after that).
 
     After `within_s` of failing: a webhook answers with an error, and Telegram delivers the
     update again later. In polling mode the update is parked in the database for the clock to
