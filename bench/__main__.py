@@ -1,6 +1,6 @@
 """`make bench`: start-up time, idle memory and reply latency of the bot, then each part
-(bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py), written to
-bench/results.json (one flat object, figure name → number; names carry the unit).
+(bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py, staff.py),
+written to bench/results.json (one flat object, figure name → number; names carry the unit).
 `python -m bench <part> …` runs some parts; figures of the others are kept as they were."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import answers, checkins, delivery, export, replicas, report
+from bench import answers, checkins, delivery, export, replicas, report, staff
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -83,6 +83,8 @@ PARTS = {
     "export": export.measure,
     "report": report.measure,
     "replicas": replicas.measure,
+    "staff_load": staff.measure_load,
+    "report_delivered": staff.measure_report,
 }
 
 
