@@ -266,7 +266,9 @@ async def polling_bot(database_url: str, client: SandboxClient, log: Path) -> As
             sys.executable, "-m", "bot", "run", env=env, cwd=PROJECT_ROOT, stderr=stderr
         )
     try:
-        deadline = time.monotonic() + 60
+        # Start-up sets the commands of every person with a role (hundreds of calls): minutes
+        # on a busy machine.
+        deadline = time.monotonic() + 300
         while (await client.stats())["calls"].get("getUpdates", 0) <= polls:
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the bot did not start (see {log}):\n{_tail(log)}")
