@@ -293,7 +293,7 @@ async def webhook_bot(
             sys.executable, *command, env=env, cwd=PROJECT_ROOT, stderr=stderr
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # start-up took over a minute on a busy machine
         while (await client.webhook_info()).get("url") != url + WEBHOOK_PATH:
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the bot did not start (see {log}):\n{_tail(log)}")
