@@ -1,5 +1,6 @@
 """`make bench`: start-up time (wall-clock and CPU), idle memory and reply latency of the bot,
-then each part (bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py),
+then each part (bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py,
+staff.py),
 written to bench/results.json (one flat object, figure name → number; names carry the unit).
 `python -m bench <part> …` runs some parts; figures of the others are kept as they were."""
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from bench import answers, checkins, delivery, export, replicas, report
+from bench import answers, checkins, delivery, export, replicas, report, staff
 from bot.sandbox import Emulator, SandboxClient
 from bot.schema import upgrade
 
@@ -89,6 +90,8 @@ PARTS = {
     "export": export.measure,
     "report": report.measure,
     "replicas": replicas.measure,
+    "staff_load": staff.measure_load,
+    "report_delivered": staff.measure_report,
 }
 
 

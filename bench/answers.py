@@ -1,6 +1,8 @@
 """Survey answers through the webhook: how many typed answers per second the bot takes, stores
 and replies to (SQLite and PostgreSQL), their latency, and how that compares with a bare
-aiogram webhook app under the same load.
+aiogram webhook app under the same load: `answers_ratio_vs_storing_bare` is the bot's answers
+per second over those of the bare app storing each update with one prebuilt INSERT on SQLite
+(a do-nothing app is no fair floor for a bot that must keep what it is sent).
 
 Every answer is a Telegram `Update` POSTed to the bot's real webhook (`python -m bot run` with
 WEBHOOK_URL set: aiohttp + SimpleRequestHandler, `handle_in_background=False`), so it passes
@@ -78,7 +80,9 @@ CONCURRENCY = 40  # in-flight webhook requests: Telegram's default max_connectio
 WARMUP_S = 3.0  # SQLAlchemy's statement cache, aiogram's first models, connection pools
 DURATION_S = 12.0
 SECRET = "bench-answers-secret"
-POSTGRES_DB = "bench_answers"  # this part's own: the suite uses `test`, delivery `hamgam_bench`
+# This part's own (the suite uses `test`, delivery `hamgam_bench`); BENCH_ANSWERS_POSTGRES_DB
+# names another, for several people benchmarking on one server.
+POSTGRES_DB = os.environ.get("BENCH_ANSWERS_POSTGRES_DB", "bench_answers")
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 STATE = "Answering:survey"  # handlers.surveys.Answering.survey, as the bot's storage keeps it
 
@@ -289,7 +293,7 @@ async def webhook_bot(
             sys.executable, *command, env=env, cwd=PROJECT_ROOT, stderr=stderr
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # start-up took over a minute on a busy machine
         while (await client.webhook_info()).get("url") != url + WEBHOOK_PATH:
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the bot did not start (see {log}):\n{_tail(log)}")
@@ -638,7 +642,9 @@ async def measure(workdir: Path) -> dict[str, float]:
             figures[f"answers_latency_ms_p50_{backend}"] = round(p50, 1)
             figures[f"answers_latency_ms_p99_{backend}"] = round(p99, 1)
             if backend == "sqlite":
-                figures["answers_ratio_vs_bare_aiogram"] = round(result.per_s / floor.per_s, 3)
+                # The floor a bot that keeps what it is sent stands on, measured in this run.
+                ratio = result.per_s / storing.per_s
+                figures["answers_ratio_vs_storing_bare"] = round(ratio, 3)
     return figures
 
 

@@ -39,7 +39,8 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 # Not the suite's `test` database: a benchmark must not empty tables a test run is using.
-POSTGRES_BENCH_DB = "hamgam_bench"
+# BENCH_POSTGRES_DB names another, for several people benchmarking on one server.
+POSTGRES_BENCH_DB = os.environ.get("BENCH_POSTGRES_DB", "hamgam_bench")
 
 RATE_LIMIT = 300.0  # the emulator's global limit and the bot's SEND_RATE for the rate figure
 RATE_RECIPIENTS = 10_000

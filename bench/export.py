@@ -1,6 +1,7 @@
 """Exports of a million stored answers: `hamgam export survey_responses` as CSV and as XLSX.
 
-The database is seeded with raw sqlite3 (executemany into the migrated schema): 100,000
+The database is seeded with raw sqlite3 (executemany into the migrated schema; COPY on
+PostgreSQL, for bench/staff.py): 100,000
 residents, each with one finished response to a ten-question survey (numbers, a scale, single
 and multiple choices, yes/no, Persian free text), so 1,000,000 survey_answer rows, every one
 with a person's name joined and a time to convert to Tehran and Jalali. Each export runs as
@@ -21,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 from bench.delivery import PROJECT_ROOT, fresh_sqlite
@@ -91,54 +94,85 @@ def _value(question: Question, n: int) -> str:
     return json.dumps(IDEAS[n % len(IDEAS)], ensure_ascii=False)
 
 
-def seed(path: Path) -> None:
-    """RESIDENTS people, one survey, a finished response each, ten answers per response."""
+def _tables() -> list[tuple[str, tuple[str, ...], Iterator[tuple[object, ...]]]]:
+    """(table, columns, rows) of RESIDENTS people, one survey, a finished response each and
+    ten answers per response; times as datetimes, for each database to write its own way."""
     began = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
-    stamp = began.strftime(FORMAT)
+    form = json.dumps(FORM.to_json(), ensure_ascii=False)
+    people = (
+        (n, 10_000_000 + n, f"ساکن شمارهٔ {n}" if n % 2 else f"Resident {n}", "fa", began, began)
+        for n in range(1, RESIDENTS + 1)
+    )
+    responses = (
+        (n, 1, n, True, began + timedelta(seconds=20 * n), began + timedelta(seconds=20 * n + 9))
+        for n in range(1, RESIDENTS + 1)
+    )
+    answers = (
+        (
+            n,
+            question.name,
+            position,
+            _value(question, n + position),
+            began + timedelta(seconds=20 * n + position),
+        )
+        for n in range(1, RESIDENTS + 1)
+        for position, question in enumerate(FORM.questions)
+    )
+    return [
+        (
+            "person",
+            ("id", "telegram_id", "display_name", "language", "created_at", "consented_at"),
+            people,
+        ),
+        (
+            "survey",
+            ("id", "form", "source", "anonymous", "status", "created_at"),
+            iter([(1, form, "bot", False, "closed", began)]),
+        ),
+        (
+            "survey_response",
+            ("id", "survey_id", "person_id", "finished", "started_at", "finished_at"),
+            responses,
+        ),
+        ("survey_answer", ("response_id", "question", "position", "value", "answered_at"), answers),
+    ]
+
+
+def seed(path: Path) -> None:
+    """The rows of _tables() by executemany into a migrated SQLite database."""
+
+    def stored(value: object) -> object:
+        return value.strftime(FORMAT) if isinstance(value, datetime) else value
+
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=OFF")
-        db.executemany(
-            "INSERT INTO person (id, telegram_id, display_name, language, created_at,"
-            " consented_at) VALUES (?, ?, ?, 'fa', ?, ?)",
-            (
-                (n, 10_000_000 + n, f"ساکن شمارهٔ {n}" if n % 2 else f"Resident {n}", stamp, stamp)
-                for n in range(1, RESIDENTS + 1)
-            ),
-        )
-        db.execute(
-            "INSERT INTO survey (id, form, source, anonymous, status, created_at)"
-            " VALUES (1, ?, 'bot', 0, 'closed', ?)",
-            (json.dumps(FORM.to_json(), ensure_ascii=False), stamp),
-        )
-        db.executemany(
-            "INSERT INTO survey_response (id, survey_id, person_id, finished, started_at,"
-            " finished_at) VALUES (?, 1, ?, 1, ?, ?)",
-            (
-                (
-                    n,
-                    n,
-                    (began + timedelta(seconds=20 * n)).strftime(FORMAT),
-                    (began + timedelta(seconds=20 * n + 9)).strftime(FORMAT),
-                )
-                for n in range(1, RESIDENTS + 1)
-            ),
-        )
-        db.executemany(
-            "INSERT INTO survey_answer (response_id, question, position, value, answered_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                (
-                    n,
-                    question.name,
-                    position,
-                    _value(question, n + position),
-                    (began + timedelta(seconds=20 * n + position)).strftime(FORMAT),
-                )
-                for n in range(1, RESIDENTS + 1)
-                for position, question in enumerate(FORM.questions)
-            ),
-        )
+        for table, columns, rows in _tables():
+            db.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)})"
+                f" VALUES ({', '.join('?' * len(columns))})",
+                (tuple(stored(value) for value in row) for row in rows),
+            )
+
+
+async def seed_postgres(database_url: str) -> None:
+    """The rows of _tables() by COPY (asyncpg) into a migrated PostgreSQL database, in
+    batches so that the million answers never sit in memory at once; the sequences then
+    move past the ids written."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        for table, columns, rows in _tables():
+            while batch := list(islice(rows, 100_000)):
+                await connection.copy_records_to_table(table, records=batch, columns=columns)
+        for table in ("person", "survey"):
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
 
 
 def _peak_rss_mb(pid: int) -> float | None:

@@ -24,6 +24,7 @@ from bot.groups.models import Group, GroupKind, Membership
 from bot.indicators.models import Indicator, IndicatorValue
 from bot.meetings.models import Meeting, MeetingInvitee, Rsvp
 from bot.people.models import Person
+from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import Survey, SurveyParticipant
 
 RESIDENTS, GROUPS, MEMBERS, WEEKS = 10_000, 20, 25, 52
@@ -76,12 +77,14 @@ def _i18n():  # type: ignore[no-untyped-def]
     return I18n(path=LOCALES, default_locale="fa", domain="messages")
 
 
-async def _seed_year(sessions) -> None:  # type: ignore[no-untyped-def]
+async def _seed_year(sessions, people: list[int] | None = None) -> None:  # type: ignore[no-untyped-def]
+    """The initiative's year, for `people` (person ids; everyone stored when None)."""
     rng = random.Random(7)
     now = clock.now()
     statuses = [p.value for p in Participation if p is not Participation.ASKED]
     async with transaction(sessions) as session:
-        people = list((await session.scalars(select(Person.id).order_by(Person.id))).all())
+        if people is None:
+            people = list((await session.scalars(select(Person.id).order_by(Person.id))).all())
         for g in range(GROUPS):
             group = Group(kind=GroupKind.WORKING_GROUP, name_fa=f"کارگروه {g}", name_en=f"G{g}")
             session.add(group)
@@ -181,7 +184,10 @@ async def _seed_year(sessions) -> None:  # type: ignore[no-untyped-def]
             )
         for number in range(4):
             survey = Survey(
-                form={"title": {"fa": f"نظرسنجی {number}"}, "questions": []},
+                form=Form(  # a question, so that exports of the same database can run
+                    {"fa": f"نظرسنجی {number}", "en": f"Survey {number}"},
+                    (Question("ok", Kind.YES_NO, {"fa": "راضی هستید؟", "en": "Satisfied?"}),),
+                ).to_json(),
                 source="bot",
                 anonymous=number % 2 == 1,
                 audience={"kind": "residents"},
