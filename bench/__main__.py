@@ -1,7 +1,7 @@
 """`make bench`: start-up time (wall-clock and CPU), idle memory and reply latency of the bot,
 then each part (bench/delivery.py, checkins.py, answers.py, export.py, report.py, replicas.py,
-staff.py),
-written to bench/results.json (one flat object, figure name → number; names carry the unit).
+staff.py), written to bench/results.json (one flat object, figure name → number; names carry
+the unit).
 `python -m bench <part> …` runs some parts; figures of the others are kept as they were."""
 
 from __future__ import annotations
