@@ -44,6 +44,7 @@ MUTED = "#666666"
 GRID = "#e8e8e8"
 BAR = "#0072B2"
 MISSING_GLYPH = "□"
+PNG_LEVEL = 1  # zlib's fastest
 
 
 @dataclass(frozen=True)
@@ -320,10 +321,15 @@ def _no_data(axes: Axes) -> None:
 
 
 def _png(figure: Figure) -> bytes:
+    """One draw, then zlib at level 1. print_png, not savefig: savefig first lays a constrained
+    figure out in a draw of its own and then draws it again, where print_png lays it out within
+    its one draw. Level 1 takes half the time of the default 6 for about 10 % more bytes."""
     buffer = io.BytesIO()
     try:
         # No «Software» version stamp: the bytes depend on the chart alone.
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+        figure.canvas.print_png(
+            buffer, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_LEVEL}
+        )
     finally:
         figure.clear()  # drop the artists now rather than at the next cyclic GC
     return buffer.getvalue()
