@@ -443,6 +443,26 @@ def _answered(item: summary.MeetingFigures) -> bool:
     return item.rsvps[Rsvp.YES] + item.rsvps[Rsvp.NO] + item.rsvps[Rsvp.MAYBE] > 0
 
 
+def _participation_series(
+    items: list[summary.GroupParticipation], language: str
+) -> list[charts.Series]:
+    """A line per group while they can be told apart; past LISTED, twenty lines of a year are
+    a tangle, so the groups' average and the NOTABLE lowest (as the chat names them), each
+    with its share over the period."""
+    if len(items) <= LISTED:
+        return [charts.Series(item.group.name(language), item.history) for item in items]
+    everyone = charts.average(
+        [charts.Series("", item.history) for item in items],
+        _("Average of all {count} working groups").format(count=fmt.number(len(items), language)),
+    )
+    return [everyone] + [
+        charts.Series(
+            f"{item.group.name(language)} ({fmt.percent(item.rate or 0, language)})", item.history
+        )
+        for item in _lowest(items, lambda item: item.rate)
+    ]
+
+
 def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, str]]:
     """A chart for each part of the page that has something to show, in the page's order; none
     of nothing (no round answered, no invitation answered): an empty chart only costs a look."""
@@ -454,10 +474,7 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
         pictures.append(
             (
                 charts.line_chart(
-                    [
-                        charts.Series(item.group.name(language), item.history)
-                        for item in with_rounds
-                    ],
+                    _participation_series(with_rounds, language),
                     language,
                     _(CHART_TITLES["participation.png"]),
                     percent=True,

@@ -203,3 +203,30 @@ def test_charts_only_of_something(language: str) -> None:
     composed = compose_report(empty, language)
     assert len(composed.messages) == 1 and composed.document is None
     assert [name for _png, name in composed.photos] == ["reach.png"]
+
+
+def test_participation_is_a_line_a_group_or_the_average_and_the_lowest(language: str) -> None:
+    few = reports._participation_series(report(3, 0).participation, language)
+    names = ["کارگروه ۱", "کارگروه ۲"] if language == "fa" else ["Group 1", "Group 2"]
+    assert [series.label for series in few] == [TRICKY, *names]  # plain text, as charts take it
+    assert not any(series.summary for series in few)
+
+    many = reports._participation_series(report(20, 0).participation, language)
+    average, *lowest = many
+    assert average.summary
+    assert average.label == (
+        "میانگین همهٔ ۲۰ کارگروه" if language == "fa" else "Average of all 20 working groups"
+    )
+    # The lowest, as the chat names them: 40 of 100 answered in groups 0, 7 and 14.
+    if language == "fa":
+        assert [series.label for series in lowest] == [
+            f"{TRICKY} (۴۰٪)",
+            "کارگروه ۷ (۴۰٪)",
+            "کارگروه ۱۴ (۴۰٪)",
+        ]
+    else:
+        assert [series.label for series in lowest] == [
+            f"{TRICKY} (40%)",
+            "Group 7 (40%)",
+            "Group 14 (40%)",
+        ]
