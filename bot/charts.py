@@ -376,11 +376,10 @@ def _png(figure: Figure) -> bytes:
     figure out in a draw of its own and then draws it again, where print_png lays it out within
     its one draw. Level 1 takes half the time of the default 6 for about 10 % more bytes."""
     buffer = io.BytesIO()
-    try:
-        # No «Software» version stamp: the bytes depend on the chart alone.
-        figure.canvas.print_png(
-            buffer, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_LEVEL}
-        )
-    finally:
-        figure.clear()  # drop the artists now rather than at the next cyclic GC
+    # No «Software» version stamp: the bytes depend on the chart alone. No figure.clear() after:
+    # it rebuilt the axes (some 15 ms a chart) to free what the next cyclic collection
+    # frees anyway (after 40 charts in a row, the process held 4 MB more without it).
+    figure.canvas.print_png(
+        buffer, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_LEVEL}
+    )
     return buffer.getvalue()
