@@ -230,3 +230,20 @@ def test_participation_is_a_line_a_group_or_the_average_and_the_lowest(language:
             "Group 7 (40%)",
             "Group 14 (40%)",
         ]
+
+
+def test_a_city_sized_report_is_not_written_out_for_the_chat_only_to_be_dropped(
+    language: str, no_charts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = []
+    meeting_line = reports._meeting_line
+
+    def counted(item: summary.MeetingFigures, language: str) -> str:
+        written.append(item)
+        return meeting_line(item, language)
+
+    monkeypatch.setattr(reports, "_meeting_line", counted)
+    assert compose_report(report(20, 1040), language).document is not None
+    # Given up once past what three messages show (a meeting's line shows 60 characters or
+    # more), and the summary's few: not all 1,040 meetings.
+    assert len(written) < 3 * 4096 // 60 + 2 * reports.NOTABLE
