@@ -4,7 +4,7 @@ meetings and indicators on one page, with the charts that say it faster."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -262,6 +262,14 @@ def _more(count: int, language: str) -> list[str]:
     return [_("… and {count} more in the file").format(count=fmt.number(count, language))]
 
 
+def _each(items: Sequence[Item], line: Callable[[Item], str]) -> Iterator[str]:
+    """A line per item, made as it is read (a list too long for the chat is given up part way),
+    or a dash for none."""
+    if not items:
+        yield "• —"
+    yield from map(line, items)
+
+
 def _group_line(item: summary.GroupParticipation, language: str) -> str:
     return (
         f"• {escape(item.group.name(language))}: {_rate(item.responded, item.expected, language)}"
@@ -270,12 +278,13 @@ def _group_line(item: summary.GroupParticipation, language: str) -> str:
     )
 
 
-def _checkins_section(report: summary.Report, language: str, brief: bool) -> str:
-    lines = [_("<b>Check-ins</b> (answered of expected)")]
+def _checkins_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
+    yield _("<b>Check-ins</b> (answered of expected)")
     items = report.participation
     if not brief or len(items) <= LISTED:
-        return "\n".join(lines + ([_group_line(item, language) for item in items] or ["• —"]))
-    lines.append(
+        yield from _each(items, lambda item: _group_line(item, language))
+        return
+    yield (
         "• "
         + _("All {groups} working groups, {rounds} rounds: {rate}").format(
             groups=fmt.number(len(items), language),
@@ -288,8 +297,9 @@ def _checkins_section(report: summary.Report, language: str, brief: bool) -> str
         )
     )
     lowest = _lowest(items, lambda item: item.rate)
-    lines += [_("Lowest participation:")] + [_group_line(item, language) for item in lowest]
-    return "\n".join(lines + _more(len(items) - len(lowest), language))
+    yield _("Lowest participation:")
+    yield from (_group_line(item, language) for item in lowest)
+    yield from _more(len(items) - len(lowest), language)
 
 
 def _breakdowns(
@@ -345,16 +355,17 @@ def _survey_lines(
     return lines
 
 
-def _surveys_section(report: summary.Report, language: str, brief: bool) -> str:
-    lines = [_("<b>Surveys</b> (finished of invited)")]
+def _surveys_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
+    yield _("<b>Surveys</b> (finished of invited)")
     items = report.surveys
     if not brief or len(items) <= LISTED:
-        lines += [
-            line for item in items for line in _survey_lines(item, report, language, brief)
-        ] or ["• —"]
-        return "\n".join(lines)
+        if not items:
+            yield "• —"
+        for item in items:
+            yield from _survey_lines(item, report, language, brief)
+        return
     shown = [item for item in items if not item.rates.withheld]
-    lines.append(
+    yield (
         "• "
         + _("All {count} surveys: {rate}").format(
             count=fmt.number(len(items), language),
@@ -366,9 +377,10 @@ def _surveys_section(report: summary.Report, language: str, brief: bool) -> str:
         )
     )
     lowest = _lowest(shown, lambda item: _share(item.rates.total))
-    lines.append(_("Fewest answered:"))
-    lines += [line for item in lowest for line in _survey_lines(item, report, language, True)]
-    return "\n".join(lines + _more(len(items) - len(lowest), language))
+    yield _("Fewest answered:")
+    for item in lowest:
+        yield from _survey_lines(item, report, language, True)
+    yield from _more(len(items) - len(lowest), language)
 
 
 def _announcement_summary(report: summary.Report, language: str) -> str:
@@ -386,8 +398,9 @@ def _announcement_summary(report: summary.Report, language: str) -> str:
     )
 
 
-def _announcements_section(report: summary.Report, language: str) -> str:
-    return _("<b>Announcements</b>") + "\n• " + _announcement_summary(report, language)
+def _announcements_section(report: summary.Report, language: str) -> Iterator[str]:
+    yield _("<b>Announcements</b>")
+    yield "• " + _announcement_summary(report, language)
 
 
 def _meeting_line(item: summary.MeetingFigures, language: str) -> str:
@@ -404,14 +417,15 @@ def _attendance_share(item: summary.MeetingFigures) -> float | None:
     return item.attended / item.invited if item.held and item.marked and item.invited else None
 
 
-def _meetings_section(report: summary.Report, language: str, brief: bool) -> str:
-    lines = [_("<b>Meetings</b>")]
+def _meetings_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
+    yield _("<b>Meetings</b>")
     items = report.meetings
     if not brief or len(items) <= LISTED:
-        return "\n".join(lines + ([_meeting_line(item, language) for item in items] or ["• —"]))
+        yield from _each(items, lambda item: _meeting_line(item, language))
+        return
     held = [item for item in items if item.held]
     marked = [item for item in held if item.marked]
-    lines.append(
+    yield (
         "• "
         + _("{held} held · attendance taken at {marked}: {rate}").format(
             held=fmt.number(len(held), language),
@@ -425,11 +439,13 @@ def _meetings_section(report: summary.Report, language: str, brief: bool) -> str
     )
     lowest = _lowest(marked, _attendance_share)
     if lowest:
-        lines += [_("Lowest attendance:")] + [_meeting_line(item, language) for item in lowest]
+        yield _("Lowest attendance:")
+        yield from (_meeting_line(item, language) for item in lowest)
     coming = [item for item in items if not item.held][:NOTABLE]
     if coming:
-        lines += [_("To come:")] + [_meeting_line(item, language) for item in coming]
-    return "\n".join(lines + _more(len(items) - len(lowest) - len(coming), language))
+        yield _("To come:")
+        yield from (_meeting_line(item, language) for item in coming)
+    yield from _more(len(items) - len(lowest) - len(coming), language)
 
 
 def _progress(standing: indicators.Standing, language: str) -> str:
@@ -444,12 +460,13 @@ def _indicator_line(standing: indicators.Standing, language: str) -> str:
     ).format(progress=_progress(standing, language))
 
 
-def _indicators_section(report: summary.Report, language: str, brief: bool) -> str:
-    lines = [_("<b>Indicators</b>")]
+def _indicators_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
+    yield _("<b>Indicators</b>")
     items = report.standings
     if not brief or len(items) <= LISTED:
-        return "\n".join(lines + ([_indicator_line(item, language) for item in items] or ["• —"]))
-    lines.append(
+        yield from _each(items, lambda item: _indicator_line(item, language))
+        return
+    yield (
         "• "
         + _("{count} indicators, {reached} at the target or past it").format(
             count=fmt.number(len(items), language),
@@ -457,23 +474,45 @@ def _indicators_section(report: summary.Report, language: str, brief: bool) -> s
         )
     )
     furthest = _lowest(items, lambda item: item.progress)
-    lines += [_("Furthest from the target:")] + [
-        _indicator_line(item, language) for item in furthest
-    ]
-    return "\n".join(lines + _more(len(items) - len(furthest), language))
+    yield _("Furthest from the target:")
+    yield from (_indicator_line(item, language) for item in furthest)
+    yield from _more(len(items) - len(furthest), language)
 
 
-def _sections(report: summary.Report, language: str, brief: bool) -> list[str]:
-    """The report's sections as Telegram HTML, the header first: each is kept whole in one
-    message where it fits."""
+def _section_lines(report: summary.Report, language: str, brief: bool) -> list[Iterator[str]]:
+    """The report's sections, the header first, each as its lines of Telegram HTML, made as
+    they are read."""
     return [
-        _header(report, language),
+        iter([_header(report, language)]),
         _checkins_section(report, language, brief),
         _surveys_section(report, language, brief),
         _announcements_section(report, language),
         _meetings_section(report, language, brief),
         _indicators_section(report, language, brief),
     ]
+
+
+def _sections(report: summary.Report, language: str, brief: bool) -> list[str]:
+    """The report's sections as Telegram HTML, the header first: each is kept whole in one
+    message where it fits."""
+    return ["\n".join(lines) for lines in _section_lines(report, language, brief)]
+
+
+def _whole_sections(report: summary.Report, language: str) -> list[str] | None:
+    """Every section in full, or None once they show more than CHAT_MESSAGES messages can: a
+    city's year stops a few hundred meetings in instead of writing out all 1,040 to drop
+    them. Counts the line breaks within sections only, so it stays a floor."""
+    left = CHAT_MESSAGES * TEXT_LIMIT
+    sections = []
+    for lines in _section_lines(report, language, brief=False):
+        kept: list[str] = []
+        for line in lines:
+            left -= _shown_at_least(line) + bool(kept)
+            if left < 0:
+                return None
+            kept.append(line)
+        sections.append("\n".join(kept))
+    return sections
 
 
 _MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
@@ -526,6 +565,26 @@ def _answered(item: summary.MeetingFigures) -> bool:
     return item.rsvps[Rsvp.YES] + item.rsvps[Rsvp.NO] + item.rsvps[Rsvp.MAYBE] > 0
 
 
+def _participation_series(
+    items: list[summary.GroupParticipation], language: str
+) -> list[charts.Series]:
+    """A line per group while they can be told apart; past LISTED, twenty lines of a year are
+    a tangle, so the groups' average and the NOTABLE lowest (as the chat names them), each
+    with its share over the period."""
+    if len(items) <= LISTED:
+        return [charts.Series(item.group.name(language), item.history) for item in items]
+    everyone = charts.average(
+        [charts.Series("", item.history) for item in items],
+        _("Average of all {count} working groups").format(count=fmt.number(len(items), language)),
+    )
+    return [everyone] + [
+        charts.Series(
+            f"{item.group.name(language)} ({fmt.percent(item.rate or 0, language)})", item.history
+        )
+        for item in _lowest(items, lambda item: item.rate)
+    ]
+
+
 def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, str]]:
     """A chart for each part of the page that has something to show, in the page's order; none
     of nothing (no round answered, no invitation answered): an empty chart only costs a look."""
@@ -537,10 +596,7 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
         pictures.append(
             (
                 charts.line_chart(
-                    [
-                        charts.Series(item.group.name(language), item.history)
-                        for item in with_rounds
-                    ],
+                    _participation_series(with_rounds, language),
                     language,
                     _(CHART_TITLES["participation.png"]),
                     percent=True,
@@ -812,9 +868,9 @@ def compose_report(report: summary.Report, language: str) -> ComposedReport:
     section's totals and notable items in the chat and everything in an HTML page. Pure (no
     database, no network): a background job may call it in another process."""
     pictures = report_charts(report, language)
-    sections = _sections(report, language, brief=False)
-    if _shown_at_least("".join(sections)) <= CHAT_MESSAGES * TEXT_LIMIT:
-        messages = _messages(sections, language)
+    whole = _whole_sections(report, language)
+    if whole is not None:
+        messages = _messages(whole, language)
         if len(messages) <= CHAT_MESSAGES:
             return ComposedReport(messages, pictures, None)
     brief = [

@@ -280,3 +280,67 @@ def test_titles_and_labels_keep_clear_of_the_image_edges(language: str, tmp_path
         assert top >= MARGIN_PX, (name, top)
         assert left >= MARGIN_PX and 1200 - right >= MARGIN_PX, (name, left, right)
         assert 700 - bottom >= MARGIN_PX, (name, bottom)
+
+
+MONDAY = datetime(2026, 6, 1, 14, 30, tzinfo=UTC)
+
+
+def weekly(
+    values: list[float | None], start: datetime = MONDAY
+) -> list[tuple[datetime, float | None]]:
+    return [(start + timedelta(days=7 * week), value) for week, value in enumerate(values)]
+
+
+def test_the_average_of_groups_meeting_together_is_the_mean_of_each_round() -> None:
+    mean = charts.average(
+        [Series("a", weekly([0.2, 0.4, 0.6])), Series("b", weekly([0.4, 0.8, 1.0]))], "all"
+    )
+    assert mean.label == "all" and mean.summary
+    assert [moment for moment, _ in mean.points] == [moment for moment, _ in weekly([0, 0, 0])]
+    assert [value for _, value in mean.points] == pytest.approx([0.3, 0.6, 0.8])
+
+
+def test_the_average_pools_each_week_whatever_day_a_group_meets() -> None:
+    tuesday_late = MONDAY + timedelta(days=1, hours=3)
+    mean = charts.average(
+        [Series("a", weekly([0.2, 0.4])), Series("b", weekly([0.6, 0.8], tuesday_late))], "all"
+    )
+    assert [value for _, value in mean.points] == pytest.approx([0.4, 0.6])
+    assert mean.points[0][0] == MONDAY + (tuesday_late - MONDAY) / 2  # between the two rounds
+
+
+def test_a_group_with_more_rounds_counts_once_and_no_answer_is_left_out() -> None:
+    daily = [(MONDAY + timedelta(days=day), 1.0) for day in range(3)]  # 3 rounds in week one
+    mean = charts.average(
+        [
+            Series("a", weekly([0.2, None, 0.4])),
+            Series("b", weekly([0.4, None, 0.6])),
+            Series("c", daily),
+        ],
+        "all",
+    )
+    values = [value for _, value in mean.points]
+    # Spans of a week (two of the three groups are weekly), where c counts once.
+    assert values[0] == pytest.approx((0.2 + 0.4 + 1.0) / 3)
+    assert values[1] is None  # nobody was expected that round: a gap, not a zero
+    assert values[2] == pytest.approx(0.5)
+    assert charts.average([], "all").points == []
+
+
+def test_the_average_is_drawn_dark_and_plain_and_the_groups_keep_the_first_colours() -> None:
+    series = [
+        charts.average(PERSIAN_SERIES, "میانگین"),
+        *PERSIAN_SERIES[:2],
+    ]
+    figure = charts._line_figure(series, "fa", "t", percent=True, tz=fmt.TEHRAN, y_label="")
+    average, first, second = figure.axes[0].get_lines()
+    assert average.get_color() == charts.INK and average.get_marker() in ("None", None, "")
+    assert average.get_linewidth() > first.get_linewidth()
+    assert (first.get_color(), second.get_color()) == charts.COLOURS[:2]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == [
+        "میانگین",
+        "گروه الف",
+        "گروه‌های شمالی",
+    ]
+    with no_warnings():
+        assert_chart_png(charts._png(figure))

@@ -203,3 +203,47 @@ def test_charts_only_of_something(language: str) -> None:
     composed = compose_report(empty, language)
     assert len(composed.messages) == 1 and composed.document is None
     assert [name for _png, name in composed.photos] == ["reach.png"]
+
+
+def test_participation_is_a_line_a_group_or_the_average_and_the_lowest(language: str) -> None:
+    few = reports._participation_series(report(3, 0).participation, language)
+    names = ["کارگروه ۱", "کارگروه ۲"] if language == "fa" else ["Group 1", "Group 2"]
+    assert [series.label for series in few] == [TRICKY, *names]  # plain text, as charts take it
+    assert not any(series.summary for series in few)
+
+    many = reports._participation_series(report(20, 0).participation, language)
+    average, *lowest = many
+    assert average.summary
+    assert average.label == (
+        "میانگین همهٔ ۲۰ کارگروه" if language == "fa" else "Average of all 20 working groups"
+    )
+    # The lowest, as the chat names them: 40 of 100 answered in groups 0, 7 and 14.
+    if language == "fa":
+        assert [series.label for series in lowest] == [
+            f"{TRICKY} (۴۰٪)",
+            "کارگروه ۷ (۴۰٪)",
+            "کارگروه ۱۴ (۴۰٪)",
+        ]
+    else:
+        assert [series.label for series in lowest] == [
+            f"{TRICKY} (40%)",
+            "Group 7 (40%)",
+            "Group 14 (40%)",
+        ]
+
+
+def test_a_city_sized_report_is_not_written_out_for_the_chat_only_to_be_dropped(
+    language: str, no_charts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = []
+    meeting_line = reports._meeting_line
+
+    def counted(item: summary.MeetingFigures, language: str) -> str:
+        written.append(item)
+        return meeting_line(item, language)
+
+    monkeypatch.setattr(reports, "_meeting_line", counted)
+    assert compose_report(report(20, 1040), language).document is not None
+    # Given up once past what three messages show (a meeting's line shows 60 characters or
+    # more), and the summary's few: not all 1,040 meetings.
+    assert len(written) < 3 * 4096 // 60 + 2 * reports.NOTABLE
