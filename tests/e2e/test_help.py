@@ -8,6 +8,7 @@ from typing import Any
 from bot.sandbox import SandboxClient
 from tests.e2e.harness import BotProcess, Person
 from tests.e2e.test_groups import create_group
+from tests.e2e.timeline import eventually
 
 MEMBER_ONLY = ("/mycheckins", "/report_value")
 
@@ -56,10 +57,14 @@ async def test_a_member_who_joins_by_invite_gets_the_member_commands(
 
     reply = await reza.send("/help")
     assert "/groups" in reply.text and "/report_value" in reply.text
-    await bot.restart()  # Reza was made staff from the shell: his menu comes at the start
+    await bot.restart()  # Reza was made staff from the shell: his menu comes after the start
+
+    async def staff_menu_set() -> bool:
+        staff_menu = await menu_of(client, reza)
+        return staff_menu is not None and "groups" in staff_menu and "report_value" in staff_menu
+
+    await eventually(staff_menu_set)
     assert await menu_of(client, sara) == menu
-    staff_menu = await menu_of(client, reza)
-    assert staff_menu is not None and "groups" in staff_menu and "report_value" in staff_menu
 
     await reza.press("👤 اعضا")
     await reza.press("✖ Sara")  # no longer a member: back to what everyone has
