@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -169,3 +169,9 @@ async def unsent_batches(session: AsyncSession, batches: list[str]) -> set[str]:
         .distinct()
     )
     return {batch for batch in rows if batch}
+
+
+async def forget(session: AsyncSession, person_id: int) -> None:
+    """/forget: a person's jobs go, with the chat they were to be sent to (one not yet done
+    would go to nobody)."""
+    await session.execute(delete(BackgroundJob).where(BackgroundJob.person_id == person_id))

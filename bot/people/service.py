@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, clock, conversations
 from bot.announcements.models import Announcement
+from bot.background import service as background
 from bot.checkins import service as checkins
 from bot.delivery import outbox
 from bot.groups.models import Group, GroupKind, Membership
@@ -168,6 +169,7 @@ async def forget(session: AsyncSession, person: Person) -> list[int]:
     await session.execute(delete(Membership).where(Membership.person_id == person.id))
     await audit.forget(session, person.id)
     await outbox.forget_recipient(session, person.id, telegram_id)
+    await background.forget(session, person.id)
     await surveys.forget(session, person.id)
     rounds = await checkins.forget(session, person.id)
     if telegram_id is not None:

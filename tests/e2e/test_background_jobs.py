@@ -137,6 +137,24 @@ async def test_an_export_too_large_even_zipped_is_refused_before_it_starts(
     assert await job_status(sessions) == []  # no work was started
 
 
+async def test_a_staff_member_who_forgets_leaves_no_job_that_leads_back(
+    staff, bot: BotProcess, sessions
+) -> None:
+    reza = await staff("Reza", "English")
+    await generate(sessions)
+    await reza.send("/export")
+    await reza.press("Messages sent")
+    await reza.press("CSV")
+    await job_delivered_after(reza, sessions)
+    assert await job_status(sessions) == [JobStatus.DONE]
+    await reza.send("/forget")
+    reply = await reza.press("🗑 Yes, delete my data")
+    assert "Your personal data has been deleted" in reply.text
+    async with sessions() as session:
+        chats = list(await session.scalars(select(BackgroundJob.chat_id)))
+    assert reza.chat_id not in chats and chats == []
+
+
 async def test_a_failed_job_is_reported(
     staff, bot: BotProcess, sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
