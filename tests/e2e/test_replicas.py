@@ -209,6 +209,10 @@ async def test_the_lead_moves_on_and_nothing_happens_twice(
         async with sessions() as session:
             stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
         assert stored == RESIDENTS * 3
+        # Replies to a person's own quick answers are not paced by the outbox (webhooks now
+        # arrive at once, as Telegram sends them); the limits below are the broadcast's.
+        await asyncio.sleep(1.1)  # past the one-second windows of those replies
+        replies = (await client.stats())["violations"]
 
         # The leader killed in the middle of a broadcast: the other one finishes it; only
         # the few messages in flight at the kill may arrive twice.
@@ -238,7 +242,7 @@ async def test_the_lead_moves_on_and_nothing_happens_twice(
             )
         assert min(copies.values()) == 1
         assert sum(copies.values()) - len(copies) <= 10  # in flight at the kill, at most
-        assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
+        assert (await client.stats())["violations"] == replies
     finally:
         await engine.dispose()
 
@@ -329,6 +333,9 @@ async def test_a_round_a_broadcast_and_a_survey_at_city_size(
 
         await eventually(all_invited, within_s=30)
         assert await wait_until_delivered(sessions, batch, within_s=120) == Counter({"sent": 2000})
+        assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
+        # Replies to the answers below are not paced by the outbox: the residents' updates
+        # arrive at once, as Telegram sends them to a webhook, and each gets its reply.
         answering = everyone[:200]
 
         async def answer(telegram_id: int, language: str) -> None:
@@ -342,7 +349,6 @@ async def test_a_round_a_broadcast_and_a_survey_at_city_size(
         async with sessions() as session:
             stored = await session.scalar(select(func.count()).select_from(SurveyAnswer))
         assert stored == 200 * 3
-        assert (await client.stats())["violations"] == {"global": 0, "chat": 0, "group": 0}
     finally:
         await engine.dispose()
 
