@@ -221,7 +221,9 @@ async def _report_delivered(
         shown = [e for e in arrived if e["ok"]]
         last = (shown or arrived)[-1]["time"]
         parts = sum(e["method"] in SEND_METHODS for e in shown)
-        refused = sum(not e["ok"] for e in arrived)
+        # An edit Telegram refuses ("message is not modified": the progress shown again) is
+        # not a part of the report that failed to arrive.
+        refused = sum(not e["ok"] and e["method"] in SEND_METHODS for e in arrived)
         return Outcome(last - pressed, parts, refused, f"{parts} parts, {refused} refused")
     raise TimeoutError("the report was still arriving")
 
