@@ -13,7 +13,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.background import service as jobs
 from bot.background.models import JobKind
 from bot.background.service import Job
 from bot.delivery.content import Content, Media
@@ -129,17 +128,15 @@ async def start_export(
         "limit": limit,
     }
     await message.edit_text(job_status(params, 0, rows))
-    await jobs.submit(
+    await hamgam.submit(
         session,
         JobKind.EXPORT,
+        params,
         person_id=person.id,
         chat_id=message.chat.id,
         language=language,
-        params=params,
         message_id=message.message_id,
     )
-    await session.commit()
-    hamgam.submitted()
 
 
 FORMAT_NAMES = {"csv": "CSV", "xlsx": "Excel (XLSX)"}

@@ -26,7 +26,6 @@ from persiantools.jdatetime import JalaliDate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
-from bot.background import service as jobs
 from bot.background.models import JobKind
 from bot.background.service import Job
 from bot.config import PROJECT_ROOT
@@ -116,17 +115,15 @@ async def start_report(
         "until": until.isoformat(),
     }
     await message.edit_text(job_status(params, 0, None))
-    await jobs.submit(
+    await hamgam.submit(
         session,
         JobKind.REPORT,
+        params,
         person_id=person.id,
         chat_id=message.chat.id,
         language=current_language(),
-        params=params,
         message_id=message.message_id,
     )
-    await session.commit()
-    hamgam.submitted()
 
 
 def job_status(params: dict[str, Any], done: int, total: int | None) -> str:

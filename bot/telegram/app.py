@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -29,6 +30,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import clock, updates
+from bot.background import service as background
+from bot.background.models import JobKind
 from bot.background.runner import Places, Runner
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import create_engine, session_factory, transaction
@@ -122,8 +125,29 @@ class Hamgam:
             await asyncio.gather(self.running, return_exceptions=True)
             self.running = None
 
-    def submitted(self) -> None:
-        """A background job was submitted: the runner looks now."""
+    async def submit(
+        self,
+        session: AsyncSession,
+        kind: JobKind,
+        params: dict[str, Any],
+        *,
+        person_id: int,
+        chat_id: int,
+        language: str,
+        message_id: int,
+    ) -> None:
+        """Queues long staff work, commits, and has the runner look at once; `message_id` is
+        the message that shows the job's progress."""
+        await background.submit(
+            session,
+            kind,
+            person_id=person_id,
+            chat_id=chat_id,
+            language=language,
+            params=params,
+            message_id=message_id,
+        )
+        await session.commit()
         if self.runner is not None:
             self.runner.wake()
 
