@@ -319,7 +319,7 @@ async def test_check_in_answers_read_as_the_group_wrote_them(session: AsyncSessi
     await build(session)
     rows = await as_csv(session, Dataset.CHECKIN_ANSWERS, "fa")
     maryam = [row for row in rows if row["نام"] == "مریم رضایی"]
-    assert [(row["سؤال"], row["پاسخ"]) for row in maryam] == [
+    assert [(row["پرسش"], row["پاسخ"]) for row in maryam] == [
         ("این هفته چه کردید؟", "نهال‌کاری در پارک محله"),
         ("چند نفر آمدند؟", "12"),
         ("حال کارگروه؟", "خوب"),
@@ -357,10 +357,10 @@ async def test_anonymous_survey_rows_carry_no_person_and_no_time(session: AsyncS
 
     _sheet, cells = await as_xlsx(session, Dataset.SURVEY_RESPONSES, "fa")
     for row in cells:
-        if row["شمارهٔ نظرسنجی"] == initiative.anonymous_survey:
+        if row["شمارهٔ پرسش‌نامه"] == initiative.anonymous_survey:
             assert row["نام"] is None and row["زمان پاسخ (میلادی)"] is None
             assert row["زمان پاسخ (شمسی)"] is None
-    values = {row["نام سؤال"]: row["پاسخ"] for row in cells if row["نام"] == "مریم رضایی"}
+    values = {row["نام پرسش"]: row["پاسخ"] for row in cells if row["نام"] == "مریم رضایی"}
     assert values == {"trees": 12.5, "colors": "قرمز; سبز", "comment": "عالی بود", "happy": "بله"}
 
 
@@ -394,8 +394,8 @@ async def test_meetings_and_deliveries(session: AsyncSession) -> None:
         ("Sara", "no answer", ""),
     }
     rows = await as_csv(session, Dataset.DELIVERIES, "fa")
-    assert [(row["پیام"], row["وضعیت"], row["دفعات تلاش"], row["آخرین خطا"]) for row in rows] == [
-        ("اطلاعیهٔ 1", "ارسال شد", "1", ""),
+    assert [(row["پیام"], row["وضعیت"], row["تعداد تلاش‌ها"], row["آخرین خطا"]) for row in rows] == [
+        ("اطلاعیهٔ 1", "فرستاده شد", "1", ""),
         ("اطلاعیهٔ 1", "ناموفق", "2", "Bad Request: chat not found"),
     ]
 
@@ -404,7 +404,7 @@ async def test_meetings_and_deliveries(session: AsyncSession) -> None:
     ("key", "fa", "en"),
     [
         ("announcement:3:p17", "اطلاعیهٔ 3", "Announcement 3"),
-        ("announcement:3:summary", "گزارش ارسال اطلاعیهٔ 3", "Announcement 3: how it went"),
+        ("announcement:3:summary", "گزارش فرستادن اطلاعیهٔ 3", "Announcement 3: how it went"),
         ("checkin:12:17:ask", "پرسش‌های نوبت 12 پیگیری دوره‌ای", "Check-in round 12: questions"),
         ("checkin:12:17:remind2", "یادآوری نوبت 12 پیگیری دوره‌ای", "Check-in round 12: reminder"),
         ("checkin:12:summary:chat", "جمع‌بندی نوبت 12 پیگیری دوره‌ای", "Check-in round 12: summary"),

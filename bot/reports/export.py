@@ -80,17 +80,17 @@ HEADERS: dict[str, tuple[str, str]] = {
     "round": ("شمارهٔ نوبت", "Round"),
     "due_at": ("زمان نوبت", "Round time"),
     "person": ("نام", "Name"),
-    "question_number": ("ردیف سؤال", "Question no."),
-    "question": ("سؤال", "Question"),
+    "question_number": ("شمارهٔ پرسش", "Question no."),
+    "question": ("پرسش", "Question"),
     "answer": ("پاسخ", "Answer"),
     "answered_at": ("زمان پاسخ", "Answered at"),
-    "survey": ("شمارهٔ نظرسنجی", "Survey"),
-    "survey_title": ("عنوان نظرسنجی", "Survey title"),
-    "response": ("شمارهٔ پاسخ‌نامه", "Response"),
-    "finished": ("کامل شده", "Finished"),
-    "question_name": ("نام سؤال", "Question name"),
+    "survey": ("شمارهٔ پرسش‌نامه", "Survey"),
+    "survey_title": ("عنوان پرسش‌نامه", "Survey title"),
+    "response": ("شمارهٔ پاسخ", "Response"),
+    "finished": ("تکمیل‌شده", "Finished"),
+    "question_name": ("نام پرسش", "Question name"),
     "indicator": ("شمارهٔ شاخص", "Indicator"),
-    "indicator_name": ("شاخص", "Indicator name"),
+    "indicator_name": ("نام شاخص", "Indicator name"),
     "period_start": ("آغاز دوره", "Period start"),
     "value": ("مقدار", "Value"),
     "unit": ("واحد", "Unit"),
@@ -102,7 +102,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "message": ("پیام", "Message"),
     "chat": ("شناسهٔ گفتگو", "Chat ID"),
     "status": ("وضعیت", "Status"),
-    "attempts": ("دفعات تلاش", "Attempts"),
+    "attempts": ("تعداد تلاش‌ها", "Attempts"),
     "last_error": ("آخرین خطا", "Last error"),
     "created_at": ("زمان ثبت", "Created at"),
     "finished_at": ("زمان پایان", "Finished at"),
@@ -110,7 +110,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "title": ("عنوان جلسه", "Meeting title"),
     "starts_at": ("زمان شروع", "Starts at"),
     "meeting_status": ("وضعیت جلسه", "Meeting status"),
-    "rsvp": ("پاسخ دعوت", "RSVP"),
+    "rsvp": ("پاسخ به دعوت", "RSVP"),
     "attended": ("حضور", "Attended"),
 }
 # Beside a date or time: which calendar each of its two columns is in.
@@ -121,16 +121,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "yes": ("بله", "yes"),
     "no": ("خیر", "no"),
     # indicator_value.source
-    "report": ("گزارش در بات", "report"),
+    "report": ("گزارش در ربات", "reported in the bot"),
     "checkin": ("پیگیری دوره‌ای", "check-in"),
     "cli": ("خط فرمان", "command line"),
     # delivery.status
     "pending": ("در صف", "pending"),
-    "sending": ("در حال ارسال", "sending"),
-    "sent": ("ارسال شد", "sent"),
+    "sending": ("در حال فرستادن", "sending"),
+    "sent": ("فرستاده شد", "sent"),
     "failed": ("ناموفق", "failed"),
-    "unreachable": ("در دسترس نیست", "unreachable"),
-    "skipped": ("ارسال نشد", "skipped"),
+    "unreachable": ("در دسترس نبود", "unreachable"),
+    "skipped": ("فرستاده نشد", "not sent"),
     # meeting.status
     "scheduled": ("برقرار", "scheduled"),
     "cancelled": ("لغو شده", "cancelled"),
@@ -142,11 +142,11 @@ RSVP_LABELS: dict[str, tuple[str, str]] = {
     "maybe": ("شاید", "maybe"),
 }
 SHEETS: dict[Dataset, tuple[str, str]] = {
-    Dataset.CHECKIN_ANSWERS: ("پاسخ‌های پیگیری", "Check-in answers"),
-    Dataset.SURVEY_RESPONSES: ("پاسخ‌های نظرسنجی", "Survey responses"),
-    Dataset.INDICATOR_VALUES: ("مقادیر شاخص‌ها", "Indicator values"),
-    Dataset.DELIVERIES: ("پیام‌های ارسالی", "Deliveries"),
-    Dataset.MEETINGS: ("جلسه‌ها و حضور", "Meetings"),
+    Dataset.CHECKIN_ANSWERS: ("پاسخ‌های پیگیری دوره‌ای", "Check-in answers"),
+    Dataset.SURVEY_RESPONSES: ("پاسخ‌های پرسش‌نامه‌ها", "Survey responses"),
+    Dataset.INDICATOR_VALUES: ("مقدارهای شاخص‌ها", "Indicator values"),
+    Dataset.DELIVERIES: ("پیام‌های فرستاده‌شده", "Messages sent"),
+    Dataset.MEETINGS: ("جلسه‌ها و حضور", "Meetings and attendance"),
 }
 
 
@@ -154,7 +154,7 @@ SHEETS: dict[Dataset, tuple[str, str]] = {
 # first part names the feature, the second its number, the last what the message did.
 MESSAGES: dict[str, tuple[str, str]] = {
     "announcement": ("اطلاعیهٔ {n}", "Announcement {n}"),
-    "announcement:summary": ("گزارش ارسال اطلاعیهٔ {n}", "Announcement {n}: how it went"),
+    "announcement:summary": ("گزارش فرستادن اطلاعیهٔ {n}", "Announcement {n}: how it went"),
     "checkin": ("پرسش‌های نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: questions"),
     "checkin:remind": ("یادآوری نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: reminder"),
     "checkin:summary": ("جمع‌بندی نوبت {n} پیگیری دوره‌ای", "Check-in round {n}: summary"),
