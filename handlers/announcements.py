@@ -67,7 +67,7 @@ def _button(builder: InlineKeyboardBuilder, text: str, action: str, value: str =
 def text_problem(error: TextError) -> str:
     if error.problem is TextProblem.EMPTY:
         return _("The text is empty. Please send the announcement as text.")
-    return _("That is too long: at most {limit} characters, please.").format(
+    return _("That is too long. Please keep it to {limit} characters at most.").format(
         limit=number(error.limit)
     )
 
@@ -367,7 +367,8 @@ def status_line(announcement: Announcement, progress: Progress) -> str:
 
 def figures(progress: Progress) -> str:
     return _(
-        "✅ {sent} sent · ⚠️ {failed} failed · 🚫 {unreachable} unreachable · of {total}"
+        "✅ It has reached {sent} of {total} people; sending failed for {failed}, and"
+        " {unreachable} could not be reached."
     ).format(
         sent=number(progress.sent),
         failed=number(progress.failed),

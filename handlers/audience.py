@@ -273,7 +273,7 @@ async def show_names(
     composition = await audiences.composition(session, audience, with_names=True)
     if composition.names is None:
         await query.answer(
-            _("It is more than {count} people now, too many to list by name.").format(
+            _("There are more than {count} people now, too many to list by name.").format(
                 count=number(NAMES_UP_TO)
             ),
             show_alert=True,

@@ -53,7 +53,7 @@ class ExportButton(CallbackData, prefix="exp"):
 @router.message(Command("export"))
 async def choose_dataset(message: Message) -> None:
     await message.answer(
-        _("Which data?"),
+        _("Which data would you like?"),
         reply_markup=keyboard(
             [
                 [(_(name), ExportButton(dataset=dataset.value))]
@@ -108,7 +108,7 @@ async def start_export(
         await message.edit_text(
             _(
                 "{name} as {format} would be about {size}, too large for Telegram even"
-                " compressed; on the server run: {command}"
+                " compressed. Run this on the server instead: {command}"
             ).format(
                 name=_(DATASET_NAMES[dataset]),
                 format=FORMAT_NAMES[fmt_],
@@ -180,8 +180,8 @@ def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
     dataset = Dataset(job.params["dataset"])
     if not result["fits"]:
         text = _(
-            "{name} came out at {size}, too large for Telegram even compressed; on the server"
-            " run: {command}"
+            "{name} came out at {size}, too large for Telegram even compressed. Run this on the"
+            " server instead: {command}"
         ).format(
             name=_(DATASET_NAMES[dataset]),
             size=_megabytes(result["size"], language),

@@ -396,7 +396,7 @@ async def bot_membership_changed(
             update.chat.id,
             _(
                 "Hello! I am Hamgam. A member of the backbone staff can send /link here to link"
-                " this chat to a working group."
+                " this chat to a group."
             ),
         )
 

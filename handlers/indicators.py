@@ -135,7 +135,7 @@ async def description_typed(message: Message, state: FSMContext) -> None:
         return
     await state.update_data({"description": description})
     await state.set_state(NewIndicator.baseline)
-    await message.answer(_("The baseline: where it stands now (a number)?"))
+    await message.answer(_("The baseline: what is its value now (a number)?"))
 
 
 async def _number(message: Message) -> Decimal | None:
@@ -151,7 +151,9 @@ async def baseline_typed(message: Message, state: FSMContext) -> None:
         return
     await state.update_data({"baseline": str(value)})
     await state.set_state(NewIndicator.target)
-    await message.answer(_("The target: where the initiative wants it to be (a number)?"))
+    await message.answer(
+        _("The target: what value does the initiative want it to reach (a number)?")
+    )
 
 
 @staff_router.message(StateFilter(NewIndicator.target), Typed())
@@ -260,7 +262,10 @@ async def choose_indicator(
     mine = await indicators.reportable_by(session, person.id, Role.STAFF in roles)
     if not mine:
         await message.answer(
-            _("No indicator is yours to report. Staff define them with /newindicator.")
+            _(
+                "There is no indicator for you to report. Staff define indicators with"
+                " /newindicator."
+            )
         )
         return
     await message.answer(
@@ -354,7 +359,9 @@ async def ask_value(
     await state.set_state(ReportValue.value)
     await state.set_data({"indicator": indicator.id, "period": callback_data.value})
     await message.answer(
-        _("The value, in {unit}?").format(unit=escape(pick(indicator.unit, current_language())))
+        _("What is the value, in {unit}?").format(
+            unit=escape(pick(indicator.unit, current_language()))
+        )
     )
 
 
@@ -395,7 +402,7 @@ async def value_typed(
     )
     if reported.replaced is not None:
         saved += "\n" + _(
-            "It corrects the earlier value {value}; that one stays in the history."
+            "It replaces the earlier value, {value}, which stays in the history."
         ).format(value=value_text(indicator, reported.replaced, language))
     await message.answer(saved)
 

@@ -235,7 +235,7 @@ async def rsvp_chosen(
         return
     await query.answer(
         _("Noted: {answer}. You can change it until the meeting begins.").format(
-            answer=_(RSVP_NAMES[rsvp])
+            answer=_(RSVP_LABELS[rsvp])
         )
     )
     await message.edit_reply_markup(reply_markup=_my_rsvp_keyboard(result, rsvp))
@@ -489,7 +489,7 @@ async def repeat_chosen(
     await query.answer()
     await state.update_data({"repeat": callback_data.value})
     await message.edit_text(
-        _("Reminders to those who have not declined?"),
+        _("Send reminders to those who have not declined?"),
         reply_markup=keyboard(
             [
                 [(_("24 hours and 1 hour before"), MeetingButton(action="remind", value="24h1h"))],
@@ -618,13 +618,24 @@ async def _staff_list(message: Message, session: AsyncSession) -> None:
     now = clock.now()
     found = await meetings.for_staff(session, now)
     if not found:
-        await message.answer(_("There are no meetings yet. Invite with /newmeeting."))
+        await message.answer(
+            _("There are no meetings yet. Send /newmeeting to invite people to one.")
+        )
         return
     for meeting in found:
         summary = await meetings.overview(session, meeting)
-        counts = " · ".join(
-            f"{_(RSVP_NAMES[rsvp])}: {fmt.number(summary.counts[rsvp], language)}"
-            for rsvp in (Rsvp.YES, Rsvp.MAYBE, Rsvp.NO, Rsvp.PENDING)
+        counts = _(
+            "{yes} coming, {no} not coming, {maybe} maybe and {pending} yet to answer"
+        ).format(
+            **{
+                key: fmt.number(summary.counts[rsvp], language)
+                for key, rsvp in (
+                    ("yes", Rsvp.YES),
+                    ("no", Rsvp.NO),
+                    ("maybe", Rsvp.MAYBE),
+                    ("pending", Rsvp.PENDING),
+                )
+            }
         )
         lines = [
             f"📅 <b>#{fmt.number(meeting.id, language)}"
@@ -641,12 +652,12 @@ async def _staff_list(message: Message, session: AsyncSession) -> None:
             lines.append("✖ " + _("cancelled"))
         elif meeting.starts_at > now:
             buttons = [
-                (_("🕒 Move"), MeetingButton(action="move", meeting=meeting.id)),
+                (_("🕒 Change the time"), MeetingButton(action="move", meeting=meeting.id)),
                 (_("✖ Cancel the meeting"), MeetingButton(action="cancel", meeting=meeting.id)),
             ]
         else:
             lines.append(
-                _("attended: {count}").format(count=fmt.number(summary.attended, language))
+                _("Attendance: {count}").format(count=fmt.number(summary.attended, language))
             )
             buttons = [
                 (_("✅ Attendance"), MeetingButton(action="attendance", meeting=meeting.id)),
@@ -729,7 +740,7 @@ async def new_time_typed(
     content = moved(result, previous, await calendar.file(session, result))
     await outbox.enqueue(session, _rows(result, people, "moved", content))
     await message.answer(
-        _("🕒 Moved to {when}; {count} people are told.").format(
+        _("🕒 Moved to {when}; {count} people will be told.").format(
             when=when_text(result, current_language()), count=number(len(people))
         )
     )
@@ -771,7 +782,7 @@ async def cancel(
     people = await meetings.invitees_of(session, result.id)
     content = cancelled(result, await calendar.file(session, result))
     await outbox.enqueue(session, _rows(result, people, "cancelled", content))
-    await query.answer(_("Cancelled; everyone invited is told."))
+    await query.answer(_("Cancelled; everyone invited will be told."))
     await message.edit_reply_markup(reply_markup=None)
     hamgam.sender.wake()
 

@@ -202,7 +202,7 @@ def _rate(done: int, owed: int, language: str) -> str:
 
 
 def _rsvps(item: summary.MeetingFigures, language: str) -> str:
-    return _("{yes} coming, {no} not coming, {maybe} maybe, {pending} no answer yet").format(
+    return _("{yes} coming, {no} not coming, {maybe} maybe and {pending} yet to answer").format(
         yes=fmt.number(item.rsvps[Rsvp.YES], language),
         no=fmt.number(item.rsvps[Rsvp.NO], language),
         maybe=fmt.number(item.rsvps[Rsvp.MAYBE], language),
@@ -212,10 +212,10 @@ def _rsvps(item: summary.MeetingFigures, language: str) -> str:
 
 def _attendance(item: summary.MeetingFigures, language: str) -> str:
     if not item.held:
-        return _("to come")
+        return _("not held yet")
     if not item.marked:
-        return _("attendance not marked")
-    return _("attended {attended} of {invited}").format(
+        return _("attendance was not taken")
+    return _("{attended} of {invited} came").format(
         attended=fmt.number(item.attended, language), invited=fmt.number(item.invited, language)
     )
 
@@ -270,20 +270,20 @@ def _each(items: Sequence[Item], line: Callable[[Item], str]) -> Iterator[str]:
 def _group_line(item: summary.GroupParticipation, language: str) -> str:
     return (
         f"• {escape(item.group.name(language))}: {_rate(item.responded, item.expected, language)}"
-        + " · "
-        + _("{rounds} rounds").format(rounds=fmt.number(item.rounds, language))
+        + " "
+        + _("over {rounds} rounds").format(rounds=fmt.number(item.rounds, language))
     )
 
 
 def _checkins_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
-    yield _("<b>Check-ins</b> (answered of expected)")
+    yield _("<b>Check-ins</b> (answers received of those expected)")
     items = report.participation
     if not brief or len(items) <= LISTED:
         yield from _each(items, lambda item: _group_line(item, language))
         return
     yield (
         "• "
-        + _("All {groups} working groups, {rounds} rounds: {rate}").format(
+        + _("All {groups} working groups together, over {rounds} rounds: {rate}").format(
             groups=fmt.number(len(items), language),
             rounds=fmt.number(sum(item.rounds for item in items), language),
             rate=_rate(
@@ -319,14 +319,16 @@ def _survey_lines(
     if rates.withheld:  # anonymous, and too few answers to show anything
         return [
             title
-            + _("🔒 anonymous, fewer than {least} answers so far: not shown").format(least=least)
+            + _("🔒 anonymous: not shown until at least {least} people have answered").format(
+                least=least
+            )
         ]
     lines = [title + _rate(*rates.total, language)]
     if rates.hidden:
         lines.append(
             "  "
             + _(
-                "🔒 anonymous: areas and working groups where fewer than {least} answered"
+                "🔒 anonymous: areas and working groups where fewer than {least} people answered"
                 " are not shown"
             ).format(least=least)
         )
@@ -334,7 +336,7 @@ def _survey_lines(
     if brief:
         return lines + [
             "  "
-            + _("Fewest answered: {place} {rate}").format(
+            + _("Lowest response: {place} {rate}").format(
                 place=escape(place), rate=_rate(*counts, language)
             )
             for place, counts in _lowest([*areas, *groups], lambda place: _share(place[1]))[:1]
@@ -353,7 +355,7 @@ def _survey_lines(
 
 
 def _surveys_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
-    yield _("<b>Surveys</b> (finished of invited)")
+    yield _("<b>Surveys</b> (completed of those invited)")
     items = report.surveys
     if not brief or len(items) <= LISTED:
         if not items:
@@ -364,7 +366,7 @@ def _surveys_section(report: summary.Report, language: str, brief: bool) -> Iter
     shown = [item for item in items if not item.rates.withheld]
     yield (
         "• "
-        + _("All {count} surveys: {rate}").format(
+        + _("All {count} surveys together: {rate}").format(
             count=fmt.number(len(items), language),
             rate=_rate(
                 sum(item.rates.total[0] for item in shown),
@@ -374,7 +376,7 @@ def _surveys_section(report: summary.Report, language: str, brief: bool) -> Iter
         )
     )
     lowest = _lowest(shown, lambda item: _share(item.rates.total))
-    yield _("Fewest answered:")
+    yield _("Lowest response:")
     for item in lowest:
         yield from _survey_lines(item, report, language, True)
     yield from _more(len(items) - len(lowest), language)
@@ -384,8 +386,9 @@ def _announcement_summary(report: summary.Report, language: str) -> str:
     """Already a total: one line at any size (plain text)."""
     reach = report.reach
     return _(
-        "{delivered} delivered of {total} · {unreachable} unreachable · {skipped} not"
-        " sent (stopped or gone) · {opted_out} people opted out"
+        "{delivered} of {total} messages arrived; {unreachable} people could not be reached,"
+        " {skipped} messages were not sent (the person had stopped messages or left), and"
+        " {opted_out} people stopped receiving messages in this period."
     ).format(
         delivered=fmt.number(reach.delivered, language),
         total=fmt.number(reach.total, language),
@@ -424,7 +427,7 @@ def _meetings_section(report: summary.Report, language: str, brief: bool) -> Ite
     marked = [item for item in held if item.marked]
     yield (
         "• "
-        + _("{held} held · attendance taken at {marked}: {rate}").format(
+        + _("{held} meetings were held; attendance was taken at {marked} of them: {rate}").format(
             held=fmt.number(len(held), language),
             marked=fmt.number(len(marked), language),
             rate=_rate(
@@ -440,7 +443,7 @@ def _meetings_section(report: summary.Report, language: str, brief: bool) -> Ite
         yield from (_meeting_line(item, language) for item in lowest)
     coming = [item for item in items if not item.held][:NOTABLE]
     if coming:
-        yield _("To come:")
+        yield _("Still to come:")
         yield from (_meeting_line(item, language) for item in coming)
     yield from _more(len(items) - len(lowest) - len(coming), language)
 
@@ -453,8 +456,8 @@ def _progress(standing: indicators.Standing, language: str) -> str:
 
 def _indicator_line(standing: indicators.Standing, language: str) -> str:
     return f"• {escape(pick(standing.indicator.name, language))}: " + _(
-        "{progress} of the way to the target"
-    ).format(progress=_progress(standing, language))
+        "{share} of the way to the target"
+    ).format(share=_progress(standing, language))
 
 
 def _indicators_section(report: summary.Report, language: str, brief: bool) -> Iterator[str]:
@@ -465,7 +468,7 @@ def _indicators_section(report: summary.Report, language: str, brief: bool) -> I
         return
     yield (
         "• "
-        + _("{count} indicators, {reached} at the target or past it").format(
+        + _("{reached} of {count} indicators have reached their target or passed it").format(
             count=fmt.number(len(items), language),
             reached=fmt.number(sum((item.progress or 0) >= 1 for item in items), language),
         )
@@ -537,7 +540,7 @@ def _messages(sections: list[str], language: str) -> list[str]:
 
 CHART_TITLES = {
     "participation.png": N_("Check-in participation per group"),
-    "surveys.png": N_("Surveys: finished of invited"),
+    "surveys.png": N_("Surveys: completed of those invited"),
     "reach.png": N_("Announcements: what became of each message"),
     "rsvps.png": N_("Meetings: who is coming, of those invited"),
     "meetings.png": N_("Attendance at meetings"),
@@ -644,7 +647,7 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
                         for item in chosen
                     ],
                     [item.rsvps[Rsvp.YES] / item.invited for item in chosen],
-                    [_rsvps(item, language) for item in chosen],
+                    [_rate(item.rsvps[Rsvp.YES], item.invited, language) for item in chosen],
                     language,
                     _(CHART_TITLES["rsvps.png"]),
                 ),
@@ -658,7 +661,7 @@ def report_charts(report: summary.Report, language: str) -> list[tuple[bytes, st
                 charts.line_chart(
                     [
                         charts.Series(
-                            _("attended of invited"),
+                            _("attended, of those invited"),
                             [
                                 (item.meeting.starts_at, item.attended / item.invited)
                                 for item in attended
@@ -730,7 +733,7 @@ async def _digest_view(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup
     if current is None or current.next_at is None:
         state = _("The progress digest is off.")
     else:
-        state = _("The progress digest goes {how}; next on {moment}.").format(
+        state = _("The progress digest goes out {how}. Next one: {moment}.").format(
             how=_(DIGEST_LABELS[chosen]).lower() if chosen else "—",
             moment=fmt.moment(current.next_at, language),
         )
@@ -770,17 +773,17 @@ async def digest_chosen(
         await query.answer(_("This button has expired."), show_alert=True)
         return
     if callback_data.choice == _digest_choice(await digests.current(session)):
-        await query.answer(_("It is so already."))  # the message already says it
+        await query.answer(_("That is already the setting."))  # the message already says it
         return
     if callback_data.choice == "stop":
         await digests.configure(session, None, None, person.id)
-        await query.answer(_("The digest is stopped."))
+        await query.answer(_("The progress digest is stopped."))
     else:
         frequency, kind = DIGEST_CHOICES[callback_data.choice]
         digest = await digests.configure(session, frequency, Audience(kind), person.id)
         assert digest is not None and digest.next_at is not None
         await query.answer(
-            _("Set. The first one goes on {moment}.").format(
+            _("Set. The first one goes out on {moment}.").format(
                 moment=fmt.moment(digest.next_at, current_language())
             )
         )
@@ -805,13 +808,13 @@ def digest_text(report: summary.Report, language: str) -> str:
             f"• {escape(pick(item.name, language))}: "
             + fmt.number(standing.latest, language)
             + f" {escape(pick(item.unit, language))} · "
-            + _("{progress} of the way to the target").format(
-                progress=fmt.percent(max(standing.progress, 0), language)
+            + _("{share} of the way to the target").format(
+                share=fmt.percent(max(standing.progress, 0), language)
             )
         )
     if len(lines) == 3:
         lines.append("• —")
-    lines += ["", _("<b>Check-ins</b> (answered of expected)")]
+    lines += ["", _("<b>Check-ins</b> (answers received of those expected)")]
     lines += [
         f"• {escape(item.group.name(language))}: {_rate(item.responded, item.expected, language)}"
         for item in report.participation
@@ -911,7 +914,7 @@ def _document(
         ),
     ]
 
-    body.append(f"<h2>{_('<b>Check-ins</b> (answered of expected)')}</h2>")
+    body.append(f"<h2>{_('<b>Check-ins</b> (answers received of those expected)')}</h2>")
     body.append(
         page.table(
             [_("Working group"), _("Rounds"), _("Answered"), _("Expected"), _("Share")],
@@ -930,14 +933,14 @@ def _document(
     )
     body += figures("participation.png")
 
-    body.append(f"<h2>{_('<b>Surveys</b> (finished of invited)')}</h2>")
+    body.append(f"<h2>{_('<b>Surveys</b> (completed of those invited)')}</h2>")
     for item in report.surveys:
         body.append(page.text(pick(item.survey.form["title"], language), "h3", isolate=True))
         least = fmt.number(item.survey.min_responses or 0, language)
         if item.rates.withheld:
             body.append(
                 page.text(
-                    _("🔒 anonymous, fewer than {least} answers so far: not shown").format(
+                    _("🔒 anonymous: not shown until at least {least} people have answered").format(
                         least=least
                     )
                 )
@@ -949,7 +952,7 @@ def _document(
                 page.text(
                     _(
                         "🔒 anonymous: areas and working groups where fewer than {least}"
-                        " answered are not shown"
+                        " people answered are not shown"
                     ).format(least=least),
                     css="muted",
                 )

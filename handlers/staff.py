@@ -159,7 +159,7 @@ async def ask_to_remove_staff(
     await message.edit_text(
         _(
             "Remove {name} from the backbone staff? They will no longer be able to set up"
-            " groups, broadcast or read reports."
+            " groups, send announcements or read reports."
         ).format(name=escape(await _name_of(session, telegram_id))),
         reply_markup=builder.as_markup(),
     )

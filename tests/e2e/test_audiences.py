@@ -38,7 +38,7 @@ async def test_residents_are_everyone_but_staff_however_they_joined(
     assert "• ۱ عضو کارگروه: Sara" in reply.text
     assert "رضا" not in reply.text
 
-    await reza.press("✅ همین حالا بفرست")
+    await reza.press("✅ ارسال فوری")
     await wait_until_announced(sessions, 1)
     async with sessions() as session:
         reached = set(

@@ -28,7 +28,7 @@ async def test_malformed_and_unknown_callback_data(resident, session) -> None:
         assert reply.answer is not None, data
         assert reply.answer["text"] in (
             "این دکمه دیگر کار نمی‌کند.",
-            "این کار فقط از دست کارکنان سازمان پشتیبان برمی‌آید.",
+            "این کار فقط در اختیار کارکنان سازمان پشتیبان است.",
         ), data
     session.expire_all()
     row = await session.scalar(select(PersonRow).where(PersonRow.telegram_id == maryam.user_id))
@@ -39,9 +39,9 @@ async def test_a_button_from_someone_elses_chat_is_refused(resident, session) ->
     maryam = await resident()
     neda = await resident("ندا")
     await maryam.send("/forget")
-    data, message_id = await maryam.button_data("🗑 بله، اطلاعاتم را پاک کن")
+    data, message_id = await maryam.button_data("🗑 بله، اطلاعاتم پاک شود")
     reply = await neda.tap(data, message_id, chat_id=maryam.chat_id)
-    assert reply.answer and reply.answer["text"] == "این دکمه مال شما نیست."
+    assert reply.answer and reply.answer["text"] == "این دکمه برای شما نیست."
     session.expire_all()
     forgotten = await session.scalar(
         select(func.count()).select_from(PersonRow).where(PersonRow.forgotten_at.is_not(None))
@@ -64,7 +64,7 @@ async def test_stale_buttons_are_refused(staff, resident, session) -> None:
         select(PersonRow.consented_at).where(PersonRow.telegram_id == maryam.user_id)
     )
     reply = await maryam.tap("consent", (await maryam.last())["message_id"])
-    assert "همه چیز آماده است" in reply.text
+    assert "همه‌چیز آماده است" in reply.text
     session.expire_all()
     assert (
         await session.scalar(
@@ -82,7 +82,7 @@ async def test_an_old_button_after_forget_does_not_bring_the_person_back(residen
     await maryam.send("/language")
     data, message_id = await maryam.button_data("English")
     await maryam.send("/forget")
-    await maryam.press("🗑 بله، اطلاعاتم را پاک کن")
+    await maryam.press("🗑 بله، اطلاعاتم پاک شود")
     reply = await maryam.tap(data, message_id)
     assert reply.answer and "/start" in reply.answer["text"]
     session.expire_all()

@@ -188,11 +188,11 @@ async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figu
     await parvaneh.send(f"/start {code}")
     await parvaneh.press("فارسی")
     reply = await parvaneh.press("✅ موافقم")
-    assert "به «کارگروه سبز» پیوستید" in reply.text
+    assert "عضو «کارگروه سبز» شدید" in reply.text
 
     # She tries a staff command, with words of her own after it.
     reply = await parvaneh.send(f"/announce {DENIED_TEXT}")
-    assert "فقط از دست کارکنان" in reply.text
+    assert "فقط در اختیار کارکنان" in reply.text
     async with transaction(sessions) as session:
         await people.describe(session, TELEGRAM_ID, AREA, (TAG,), (), reza_id)
 
@@ -221,7 +221,7 @@ async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figu
     # An announcement to everyone.
     await compose(reza)
     await reza.press("همه")
-    await reza.press("✅ همین حالا بفرست")
+    await reza.press("✅ ارسال فوری")
     assert (await wait_until_announced(sessions, 1))["sent"] == 3
 
     # The check-in round: she answers with words of her own; the summary names her.
@@ -251,7 +251,7 @@ async def test_after_forget_no_table_holds_anything_that_leads_back_and_the_figu
     if database_url.startswith("sqlite"):
         checkpoint(database_url)  # what she gave is in the file itself, as after any checkpoint
     await parvaneh.send("/forget")
-    reply = await parvaneh.press("🗑 بله، اطلاعاتم را پاک کن")
+    reply = await parvaneh.press("🗑 بله، اطلاعاتم پاک شود")
     assert "اطلاعات شخصی شما پاک شد" in reply.text
 
     async with sessions() as session:

@@ -27,7 +27,7 @@ async def create_group(staff_member, name_fa: str, name_en: str) -> str:
     await staff_member.send(name_fa)
     reply = await staff_member.send(name_en)
     assert "ساخته شد" in reply.text
-    reply = await staff_member.press("🔗 پیوند دعوت تازه")
+    reply = await staff_member.press("🔗 لینک دعوت تازه")
     match = INVITE.search(reply.text)
     assert match, reply.text
     assert match.group(1) == "hamgam_sandbox_bot"
@@ -70,12 +70,12 @@ async def test_an_onboarded_resident_joins_at_once_and_a_revoked_link_fails(
     code = await create_group(reza, "کارگروه آموزش", "Education")
     maryam = await resident()
     reply = await maryam.send(f"/start {code}")
-    assert "به «کارگروه آموزش» پیوستید" in reply.text
+    assert "عضو «کارگروه آموزش» شدید" in reply.text
 
-    await reza.press("🚫 باطل کردن پیوند دعوت")
+    await reza.press("🚫 باطل کردن لینک دعوت")
     neda = await resident("ندا")
     reply = await neda.send(f"/start {code}")
-    assert "این پیوند دعوت دیگر معتبر نیست" in reply.text
+    assert "این لینک دعوت دیگر معتبر نیست" in reply.text
     assert await count(session, Membership) == 1
 
 
@@ -88,7 +88,7 @@ async def test_a_resident_trying_staff_commands_is_refused_in_their_language(
     groups_before = await count(session, Group)
     for command in ("/groups", "/newgroup", "/staff", "/announce", "/announcements"):
         reply = await maryam.send(command)
-        assert reply.text == "این کار فقط از دست کارکنان سازمان پشتیبان برمی‌آید.", command
+        assert reply.text == "این کار فقط در اختیار کارکنان سازمان پشتیبان است.", command
         reply = await john.send(command)
         assert reply.text == "Only the backbone staff can do that.", command
     # Pressing a staff button by its data does not help either.
@@ -161,7 +161,7 @@ async def test_staff_add_staff_by_id_typed_in_persian_digits(staff, resident, se
     reply = await reza.press("✔ بله، حذف شود")
     assert reply.answer and "حذف شد" in reply.answer["text"]
     reply = await neda.send("/groups")
-    assert "کارکنان سازمان پشتیبان برمی‌آید" in reply.text
+    assert "در اختیار کارکنان سازمان پشتیبان است" in reply.text
     row = await session.scalar(select(PersonRow).where(PersonRow.telegram_id == reza.user_id))
     assert row is not None and Role.STAFF in list(await session.scalars(granted(row)))
 

@@ -38,7 +38,7 @@ async def test_define_report_correct_and_see_progress(
 
     await reza.send("/newindicator")
     reply = await reza.send("ن" * 200)
-    assert "حداکثر ۱۲۰" in reply.text
+    assert "حداکثر در ۱۲۰ حرف" in reply.text
     await reza.send("خانواده‌های عضو صندوق / Families in the fund")
     await reza.send("خانوار / households")
     await reza.send("-")
@@ -46,14 +46,14 @@ async def test_define_report_correct_and_see_progress(
     assert "عدد" in reply.text
     await reza.send("۴۰")
     reply = await reza.send("۴۰")
-    assert "باید با مقدار پایه فرق کند" in reply.text
+    assert "باید با خط پایه فرق داشته باشد" in reply.text
     await reza.send("۱۲۰")
     await reza.press("هر ماه")
     reply = await reza.press("کارگروه صندوق")
     assert "از ۴۰ خانوار تا ۱۲۰ خانوار" in reply.text
 
     reply = await neda.send("/report_value")  # not in the owning group
-    assert "شاخصی نیست" in reply.text
+    assert "گزارش هیچ شاخصی بر عهدهٔ شما نیست" in reply.text
     reply = await maryam.send("/report_value")
     await maryam.press("خانواده‌های عضو صندوق")
     reply = await maryam.press("آذر ۱۴۰۵")
@@ -71,7 +71,7 @@ async def test_define_report_correct_and_see_progress(
     await maryam.press("خانواده‌های عضو صندوق")
     await maryam.press("آذر ۱۴۰۵")
     reply = await maryam.send("۷۰")
-    assert "مقدار پیشین ۶۵ خانوار" in reply.text
+    assert "مقدار قبلی (۶۵ خانوار)" in reply.text
 
     async with sessions() as session:
         values = (await session.scalars(select(IndicatorValue.value))).all()

@@ -62,8 +62,8 @@ async def invite(reza, starts: datetime, repeat: str = "تکرار نمی‌شو
     await reza.send("سرای محله")
     await reza.press(repeat)
     await reza.press("۲۴ ساعت و ۱ ساعت قبل")
-    reply = await reza.press("📨 دعوت‌ها فرستاده شود")
-    assert "دعوت‌ها برای" in reply.text
+    reply = await reza.press("📨 ارسال دعوت‌نامه‌ها")
+    assert "دعوت‌نامه برای" in reply.text
 
 
 async def count(someone, text: str) -> int:
@@ -99,8 +99,8 @@ async def test_invitation_calendar_file_rsvp_and_reminders(
     await reza.press("تکرار نمی‌شود")
     reply = await reza.press("۲۴ ساعت و ۱ ساعت قبل")
     assert "جلسهٔ ماهانه" in reply.text and "سرای محله" in reply.text
-    reply = await reza.press("📨 دعوت‌ها فرستاده شود")
-    assert "دعوت‌ها برای ۴ نفر" in reply.text  # three members and Reza
+    reply = await reza.press("📨 ارسال دعوت‌نامه‌ها")
+    assert "دعوت‌نامه برای ۴ نفر" in reply.text  # three members and Reza
 
     async def invited(someone) -> bool:
         return any(m.get("document") for m in await someone.inbox())
@@ -137,8 +137,8 @@ async def test_invitation_calendar_file_rsvp_and_reminders(
     assert reply.answer is not None and "شروع شده" in reply.answer["text"]
 
     reply = await reza.send("/meetings")
-    assert "می‌آید: ۱" in reply.text and "نمی‌آید: ۱" in reply.text
-    assert "بی‌پاسخ: ۲" in reply.text  # Sara and Reza
+    assert "۱ نفر می‌آیند" in reply.text and "۱ نفر نمی‌آیند" in reply.text
+    assert "۲ نفر هنوز پاسخ نداده‌اند" in reply.text  # Sara and Reza
 
 
 async def _at_least(someone, text: str, times: int) -> bool:
@@ -159,7 +159,7 @@ async def test_moved_between_the_reminders_then_cancelled(
 
     later = starts + timedelta(days=2)
     await reza.send("/meetings")
-    await reza.press("🕒 جابه‌جایی")
+    await reza.press("🕒 تغییر زمان")
     reply = await reza.send(jalali(later))
     assert "۱ نفر" in reply.text
     await eventually(lambda: _at_least(maryam, "جابه‌جا شد", 1))
@@ -282,7 +282,7 @@ async def test_attendance_and_a_follow_up_to_those_who_came(
     reply = await reza.press("☐ مریم")
     assert "☑ مریم" in str(reply.messages[-1]["reply_markup"])
     await reza.press("تمام")
-    await reza.press("✉️ پیگیری پس از جلسه")
+    await reza.press("✉️ پیام پس از جلسه")
     await reza.send("صورت‌جلسه: درختکاری جمعه.")
     reply = await reza.press("کسانی که آمدند")
     assert "۱ نفر" in reply.text
@@ -326,7 +326,7 @@ async def test_a_weekly_series_shows_every_week_in_the_calendar_across_a_move_an
 
     # The first meeting moves a day later: the calendar moves that one, the rest stay.
     await reza.send("/meetings")
-    await reza.press("🕒 جابه‌جایی")
+    await reza.press("🕒 تغییر زمان")
     await reza.send(jalali(first + timedelta(days=1)))
     await eventually(lambda: _at_least(maryam, "جابه‌جا شد", 1))
     [moved] = await calendar_files(maryam, client, "جابه‌جا شد")
@@ -411,4 +411,4 @@ async def test_the_preview_before_the_invitations_shows_the_agenda(
     await reza.press("تکرار نمی‌شود")
     reply = await reza.press("۲۴ ساعت و ۱ ساعت قبل")
     assert "دستور جلسه" in reply.text and "بررسی داده‌های محله" in reply.text
-    assert "📨 دعوت‌ها فرستاده شود" in buttons(reply.messages[-1])
+    assert "📨 ارسال دعوت‌نامه‌ها" in buttons(reply.messages[-1])

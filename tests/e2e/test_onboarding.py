@@ -33,7 +33,7 @@ async def test_maryam_starts_in_persian_then_switches_to_english(person, session
     assert buttons(welcome) == ["✅ موافقم"]
 
     reply = await maryam.press("✅ موافقم")
-    assert "همه چیز آماده است" in reply.text
+    assert "همه‌چیز آماده است" in reply.text
     assert "❓ راهنما" in buttons(reply.messages[-1])
     assert "👥 گروه‌ها" not in buttons(reply.messages[-1])  # not staff
 
@@ -92,7 +92,7 @@ async def test_a_restart_mid_onboarding_resumes_where_the_person_was(
     assert buttons(reply.messages[-1]) == ["✅ موافقم"]
     await bot.restart()
     reply = await maryam.press("✅ موافقم")
-    assert "همه چیز آماده است" in reply.text
+    assert "همه‌چیز آماده است" in reply.text
     row = await stored(session, maryam.user_id)
     assert row is not None and row.consented_at is not None
 
@@ -110,12 +110,12 @@ async def test_stop_then_start_again(resident, session) -> None:
 async def test_forget_deletes_personal_data_after_confirmation(resident, session) -> None:
     maryam = await resident()
     await maryam.send("/forget")
-    reply = await maryam.press("انصراف")
+    reply = await maryam.press("لغو")
     assert "چیزی پاک نشد" in reply.text
     assert await stored(session, maryam.user_id) is not None
 
     await maryam.send("/forget")
-    reply = await maryam.press("🗑 بله، اطلاعاتم را پاک کن")
+    reply = await maryam.press("🗑 بله، اطلاعاتم پاک شود")
     assert "اطلاعات شخصی شما پاک شد" in reply.text
     assert await stored(session, maryam.user_id) is None
     forgotten = (

@@ -392,7 +392,7 @@ async def test_an_update_delivered_twice_to_two_replicas_counts_once(
         await client.send_message(reza.telegram_id, "The neighbourhood meets on Thursday")
         await client.press(reza.telegram_id, reza.telegram_id, "بدون پیوست")
         await client.press(reza.telegram_id, reza.telegram_id, "همه")
-        pressed = await client.press(reza.telegram_id, reza.telegram_id, "✅ همین حالا بفرست")
+        pressed = await client.press(reza.telegram_id, reza.telegram_id, "✅ ارسال فوری")
         await client.redeliver(pressed["update_id"])
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Announcement)) == 1

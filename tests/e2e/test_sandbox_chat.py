@@ -18,7 +18,7 @@ async def test_a_terminal_chat_onboards_a_resident(bot: BotProcess, emulator) ->
     assert "[1] فارسی  [2] English" in screen
     assert "✎ زبان: فارسی ✓" in screen
     assert "There is no button 9." in screen
-    assert "همه چیز آماده است" in screen
+    assert "همه‌چیز آماده است" in screen
     assert "کارهایی که برایتان انجام می‌دهم" in screen
 
 

@@ -114,8 +114,10 @@ async def test_staff_who_lose_the_role_while_writing_an_announcement_cannot_send
     await mina.press("✖ رضا")
     await mina.press("✔ بله، حذف شود")
 
-    reply = await reza.press("✅ همین حالا بفرست")
-    assert reply.answer is not None and "فقط از دست کارکنان سازمان پشتیبان" in reply.answer["text"]
+    reply = await reza.press("✅ ارسال فوری")
+    assert (
+        reply.answer is not None and "فقط در اختیار کارکنان سازمان پشتیبان" in reply.answer["text"]
+    )
     assert await _count(sessions, Delivery) == 0
     assert await _count(sessions, Announcement) == 0
 

@@ -374,7 +374,7 @@ async def test_one_reminder_to_those_who_started_and_rates_by_area_and_group(
     await reza.send("/results")
     reply = await reza.press("#۱ نظرسنجی محله · باز")
     assert "نرخ پاسخ: ۱ از ۳ (۳۳٪)" in reply.text
-    assert "به تفکیک محله: تجریش ۰ از ۱ (۰٪)؛ نارمک ۱ از ۲ (۵۰٪)" in reply.text
+    assert "به تفکیک محدوده: تجریش ۰ از ۱ (۰٪)؛ نارمک ۱ از ۲ (۵۰٪)" in reply.text
     assert "به تفکیک کارگروه: کارگروه سبز ۱ از ۳ (۳۳٪)" in reply.text
     assert "کامل: ۱ · نیمه‌کاره: ۱" in reply.text
 

@@ -30,7 +30,7 @@ async def test_a_send_pressed_once_but_delivered_twice_sends_once(
     await reza.send("The neighbourhood meets on Thursday")
     await reza.press("بدون پیوست")
     await reza.press("همه")
-    data, message_id = await reza.button_data("✅ همین حالا بفرست")
+    data, message_id = await reza.button_data("✅ ارسال فوری")
     pressed = await client.callback(reza.user_id, reza.chat_id, message_id, data)
     (progress,) = [
         a["message"]["message_id"] for a in pressed["actions"] if a["method"] == "sendMessage"

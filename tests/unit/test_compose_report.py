@@ -104,7 +104,7 @@ def test_a_small_report_is_one_message_with_every_section(language: str, no_char
 
 
 def test_a_longer_report_is_cut_only_between_sections(language: str, no_charts) -> None:
-    made = report(40, 40, english_names=True)
+    made = report(40, 30, english_names=True)
     composed = compose_report(made, language)
     assert composed.document is None
     assert 2 <= len(composed.messages) <= reports.CHAT_MESSAGES
@@ -143,7 +143,7 @@ def test_a_city_sized_report_is_a_summary_and_a_page(language: str, no_charts) -
     assert more in chat
     lowest = "کمترین مشارکت" if language == "fa" else "Lowest participation"
     assert lowest in chat and "&lt;b&gt;&amp;&quot;" in chat  # the lowest group, escaped
-    to_come = "پیش رو:" if language == "fa" else "To come:"
+    to_come = "جلسه‌های پیش رو:" if language == "fa" else "Still to come:"
     assert to_come in chat
 
     data, name = composed.document
