@@ -61,11 +61,11 @@ RSVP_LABELS = {
     Rsvp.NO: N_("❌ I can't come"),
     Rsvp.MAYBE: N_("🤔 Maybe"),
 }
+# Headings of the names in the staff's list of a meeting.
 RSVP_NAMES = {
-    Rsvp.YES: N_("coming"),
-    Rsvp.NO: N_("not coming"),
-    Rsvp.MAYBE: N_("maybe"),
-    Rsvp.PENDING: N_("no answer yet"),
+    Rsvp.YES: N_("Coming"),
+    Rsvp.NO: N_("Not coming"),
+    Rsvp.MAYBE: N_("Maybe"),
 }
 REPEATS = {
     "once": N_("Does not repeat"),
@@ -268,7 +268,9 @@ async def my_meetings(
             [
                 f"📅 <b>{escape(pick(item.meeting.title, language))}</b>",
                 *details(item.meeting, language, agenda_limit=300),
-                _("Your answer: {answer}").format(answer=_(RSVP_NAMES[item.rsvp])),
+                _("Your answer: {answer}").format(answer=_(RSVP_LABELS[item.rsvp]))
+                if item.rsvp in RSVP_LABELS
+                else _("You have not answered yet."),
             ]
         )
         await message.answer(text, reply_markup=_my_rsvp_keyboard(item.meeting, item.rsvp))

@@ -141,7 +141,7 @@ def test_a_city_sized_report_is_a_summary_and_a_page(language: str, no_charts) -
     assert len(chat) < 2500  # a summary, not the 1,040 meetings
     more = "مورد دیگر در فایل" if language == "fa" else "more in the file"
     assert more in chat
-    lowest = "کمترین مشارکت" if language == "fa" else "Lowest participation"
+    lowest = "کمترین میزان مشارکت" if language == "fa" else "Lowest participation"
     assert lowest in chat and "&lt;b&gt;&amp;&quot;" in chat  # the lowest group, escaped
     to_come = "جلسه‌های پیش رو:" if language == "fa" else "Still to come:"
     assert to_come in chat
