@@ -280,16 +280,14 @@ async def list_polls(message: Message, session: AsyncSession) -> None:
 
 def tally_text(tally: polls.Tally, language: str) -> str:
     poll = tally.poll
-    state = (
-        _("open until {moment}").format(moment=fmt.moment(poll.closes_at, language))
-        if poll.status == PollStatus.OPEN
-        else _("closed")
-    )
+    voters = fmt.number(tally.voters, language)
     lines = [
         f"📊 <b>{escape(pick(poll.question, language))}</b>",
-        _("{voters} voted · {state}").format(
-            voters=fmt.number(tally.voters, language), state=state
-        ),
+        _("{voters} people have voted; voting is open until {moment}.").format(
+            voters=voters, moment=fmt.moment(poll.closes_at, language)
+        )
+        if poll.status == PollStatus.OPEN
+        else _("{voters} people voted; voting has closed.").format(voters=voters),
     ]
     for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
         share = fmt.percent(count / tally.voters if tally.voters else 0, language)

@@ -181,7 +181,7 @@ async def file_received(
 
 @router.message(StateFilter(SurveyForm.file))
 async def not_a_file(message: Message) -> None:
-    await message.answer(_("Please send the survey as an .xlsx file (a document), or /cancel."))
+    await message.answer(_("Please send the survey as an .xlsx file, or /cancel to stop."))
 
 
 PROBLEMS = {
@@ -894,6 +894,14 @@ def _rate(responded: int, invited: int, language: str) -> str:
     )
 
 
+def _response_rate(responded: int, invited: int, language: str) -> str:
+    return _("{responded} of the {invited} people invited have answered ({rate}).").format(
+        responded=fmt.number(responded, language),
+        invited=fmt.number(invited, language),
+        rate=fmt.percent(responded / invited if invited else 0, language),
+    )
+
+
 def withheld(least: int, language: str) -> str:
     """What staff see of an anonymous survey with fewer than `least` responses counted."""
     return _(
@@ -912,8 +920,10 @@ async def results_text(
     if survey.anonymous:
         lines = [
             title,
-            _("Answers counted: {count}").format(count=fmt.number(found.finished, language)),
-            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+            _("{count} completed responses are counted.").format(
+                count=fmt.number(found.finished, language)
+            ),
+            _response_rate(*rates.total, language),
             _(
                 "🔒 Anonymous: answers are counted in groups of at least {least}, and no area"
                 " or working group where fewer answered is shown, so that no figure shows one"
@@ -923,16 +933,17 @@ async def results_text(
     else:
         lines = [
             title,
-            _("Finished: {finished} · part-way: {partial}").format(
+            _("{finished} people have finished it and {partial} have answered part of it.").format(
                 finished=fmt.number(found.finished, language),
                 partial=fmt.number(found.partial, language),
             ),
-            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+            _response_rate(*rates.total, language),
         ]
+    separator = "؛ " if language == "fa" else "; "
     if rates.areas:
         lines.append(
             _("By area: {rates}").format(
-                rates="؛ ".join(
+                rates=separator.join(
                     f"{escape(area)} {_rate(*counts, language)}"
                     for area, counts in rates.areas.items()
                 )
@@ -945,7 +956,7 @@ async def results_text(
         }
         lines.append(
             _("By working group: {rates}").format(
-                rates="؛ ".join(
+                rates=separator.join(
                     f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
                     for group, counts in rates.groups.items()
                 )
@@ -967,7 +978,9 @@ async def results_text(
         if result.numbers:
             assert result.mean is not None and result.median is not None
             lines.append(
-                _("average {mean} · median {median} · from {low} to {high}").format(
+                _(
+                    "Average {mean}, median {median}; the answers range from {low} to {high}."
+                ).format(
                     mean=fmt.number(result.mean.quantize(Decimal("0.1")), language),
                     median=fmt.number(Decimal(result.median), language),
                     low=fmt.number(min(result.numbers), language),

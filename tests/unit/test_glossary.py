@@ -90,9 +90,7 @@ def _offences(rules: dict[str, tuple[str, str]], texts: Iterator[tuple[str, str]
     for where, text in texts:
         for concept, pattern in compiled.items():
             if match := pattern.search(text):
-                found.append(
-                    f"{concept}: «{match.group()}» in {where!r} (use {rules[concept][1]})"
-                )
+                found.append(f"{concept}: «{match.group()}» in {where!r} (use {rules[concept][1]})")
     return found
 
 
