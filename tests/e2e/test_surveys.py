@@ -225,7 +225,7 @@ async def test_forged_and_stale_survey_buttons_are_refused(
         ("sv:go:999:-1:0", "وجود ندارد"),  # no such survey
         ("sv:tog:1:1:99", "کار نمی‌کند"),  # a choice that does not exist
         ("sv:opt:1:1:0", "کار نمی‌کند"),  # «opt» on a several-choice question
-        ("sv:skip:1:1:0", "پاسخ لازم"),  # a required question
+        ("sv:skip:1:1:0", "اجباری"),  # a required question
         ("sv:opt:1:5:0", "گذشته‌اید"),  # a question not reached yet
     ):
         reply = await maryam.tap(data, message_id)
