@@ -57,11 +57,14 @@ async def test_staff_set_the_schedule_from_the_card(staff, bot: BotProcess, sess
     reply = await reza.send("۰۹:۱۵")
     assert "هر دوشنبه ساعت ۰۹:۱۵" in reply.text
 
-    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.press("🌐 منطقهٔ زمانی")
+    assert "وقت ایران" in buttons(reply.messages[-1]) and "Asia/Tehran" not in buttons(
+        reply.messages[-1]
+    )
     reply = await reza.send("Mars/Olympus")
     assert "نمی‌شناسم" in reply.text
     reply = await reza.send("berlin")
-    assert "منطقهٔ زمانی: Europe/Berlin" in reply.text
+    assert "منطقهٔ زمانی: وقت آلمان (برلین)" in reply.text
 
     await reza.press("📅 ماهانه")
     reply = await reza.send("۴۰")
