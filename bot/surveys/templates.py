@@ -51,9 +51,9 @@ READINESS = Form(
         # Is collective impact the right approach for the issue?
         _scale(
             "complex_issue",
-            "تا چه حد مسئلهٔ ما مسئله‌ای پیچیده، اجتماعی یا محیطی است که باید در مقیاس "
+            "تا چه حد مسئلهٔ ما یک مسئلهٔ پیچیدهٔ اجتماعی یا محیطی است که باید در مقیاس "
             "گسترده حل شود؟",
-            "How far is our issue a complex social or environmental problem that has to be "
+            "To what extent is our issue a complex social or environmental problem that has to be "
             "solved at scale?",
         ),
         _yes_no(
@@ -65,7 +65,8 @@ READINESS = Form(
         _scale(
             "champions",
             "تا چه حد افراد تأثیرگذاری داریم که نقش پیشرو را بپذیرند و اشخاص ذی‌نفع را همراه کنند؟",
-            "How far do we have influential people willing to lead and bring stakeholders along?",
+            "To what extent do we have influential people willing to lead and bring stakeholders "
+            "along?",
         ),
         _scale(
             "urgency",
@@ -75,7 +76,8 @@ READINESS = Form(
         _scale(
             "funding",
             "تا چه حد منابع مالی کافی برای برنامه‌ریزی و زیرساخت‌های کار در دسترس است؟",
-            "How far are there enough financial resources for the planning and the infrastructure?",
+            "To what extent are there enough financial resources for the planning and the "
+            "infrastructure?",
         ),
         # The infrastructure: a history of working together, partners, a backbone, data.
         _scale(
@@ -105,7 +107,7 @@ READINESS = Form(
             "data",
             "داده‌هایی که برای سنجش هماهنگ و دنبال کردن شاخص‌های این مسئله لازم است، تا چه "
             "حد در دسترس است؟",
-            "How available is the data needed for shared measurement, to follow indicators "
+            "How available are the data needed for shared measurement, to follow indicators "
             "for this issue?",
         ),
         Question(
