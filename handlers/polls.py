@@ -18,6 +18,7 @@ from aiogram.types import (
     PollAnswer,
 )
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -283,11 +284,17 @@ def tally_text(tally: polls.Tally, language: str) -> str:
     voters = fmt.number(tally.voters, language)
     lines = [
         f"📊 <b>{escape(pick(poll.question, language))}</b>",
-        _("{voters} people have voted; voting is open until {moment}.").format(
-            voters=voters, moment=fmt.moment(poll.closes_at, language)
-        )
+        ngettext(
+            "{voters} person has voted; voting is open until {moment}.",
+            "{voters} people have voted; voting is open until {moment}.",
+            tally.voters,
+        ).format(voters=voters, moment=fmt.moment(poll.closes_at, language))
         if poll.status == PollStatus.OPEN
-        else _("{voters} people voted; voting has closed.").format(voters=voters),
+        else ngettext(
+            "{voters} person voted; voting has closed.",
+            "{voters} people voted; voting has closed.",
+            tally.voters,
+        ).format(voters=voters),
     ]
     for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
         share = fmt.percent(count / tally.voters if tally.voters else 0, language)

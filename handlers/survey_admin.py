@@ -21,7 +21,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -895,7 +895,11 @@ def _rate(responded: int, invited: int, language: str) -> str:
 
 
 def _response_rate(responded: int, invited: int, language: str) -> str:
-    return _("{responded} of the {invited} people invited have answered ({rate}).").format(
+    return ngettext(
+        "{responded} of the {invited} person invited has answered ({rate}).",
+        "{responded} of the {invited} people invited have answered ({rate}).",
+        invited,
+    ).format(
         responded=fmt.number(responded, language),
         invited=fmt.number(invited, language),
         rate=fmt.percent(responded / invited if invited else 0, language),
@@ -920,9 +924,11 @@ async def results_text(
     if survey.anonymous:
         lines = [
             title,
-            _("{count} completed responses are counted.").format(
-                count=fmt.number(found.finished, language)
-            ),
+            ngettext(
+                "{count} completed response is counted.",
+                "{count} completed responses are counted.",
+                found.finished,
+            ).format(count=fmt.number(found.finished, language)),
             _response_rate(*rates.total, language),
             _(
                 "🔒 Anonymous: answers are counted in groups of at least {least}, and no area"
@@ -933,7 +939,7 @@ async def results_text(
     else:
         lines = [
             title,
-            _("{finished} people have finished it and {partial} have answered part of it.").format(
+            _("{finished} finished it and {partial} answered only part of it.").format(
                 finished=fmt.number(found.finished, language),
                 partial=fmt.number(found.partial, language),
             ),
