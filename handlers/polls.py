@@ -252,8 +252,10 @@ async def post(
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
     await message.answer(
-        _(
-            "✅ The poll goes to {count} chats and closes {closes}. See the votes with /polls."
+        ngettext(
+            "✅ The poll goes to {count} chat and closes {closes}. See the votes with /polls.",
+            "✅ The poll goes to {count} chats and closes {closes}. See the votes with /polls.",
+            len(destinations),
         ).format(
             count=number(len(destinations)),
             closes=fmt.moment(poll.closes_at, current_language()),

@@ -541,7 +541,11 @@ async def _drafted(message: Message, state: FSMContext, draft: Survey) -> None:
     form = surveys.form_of(draft)
     await state.set_data({"draft": draft.id})
     await message.answer(
-        _("📋 <b>{title}</b>: {count} questions ready.").format(
+        ngettext(
+            "📋 <b>{title}</b>: {count} question ready.",
+            "📋 <b>{title}</b>: {count} questions ready.",
+            len(form.answerable),
+        ).format(
             title=escape(pick(form.title, current_language())), count=number(len(form.answerable))
         )
     )
@@ -706,7 +710,11 @@ async def anonymous_chosen(
     invited = await audiences.count(session, Audience.from_json(data["audience"]))
     language = current_language()
     await message.answer(
-        _("It opens {opens} and closes {closes}; {count} people will be invited.").format(
+        ngettext(
+            "It opens {opens} and closes {closes}; {count} person will be invited.",
+            "It opens {opens} and closes {closes}; {count} people will be invited.",
+            invited,
+        ).format(
             opens=fmt.moment(datetime.fromisoformat(data["opens"]), language),
             closes=fmt.moment(datetime.fromisoformat(data["closes"]), language),
             count=number(invited),
@@ -972,7 +980,9 @@ async def results_text(
         question = result.question
         lines.append(
             f"\n<b>{fmt.number(n, language)}. {escape(pick(question.label, language))}</b> · "
-            + _("{count} answers").format(count=fmt.number(result.answered, language))
+            + ngettext("{count} answer", "{count} answers", result.answered).format(
+                count=fmt.number(result.answered, language)
+            )
         )
         labels = _option_labels(question, language)
         for key, count in result.counts.items():
