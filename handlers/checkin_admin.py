@@ -165,21 +165,23 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
             id=fmt.number(checkin.id, language), group=escape(group.name(language))
         ),
         "🗓 " + schedule_text(schedule, language),
-        "🌐 " + _("time zone: {zone}").format(zone=schedule.timezone),
-        "⏳ " + _("answers until {window}").format(window=window_text(window, language)),
-        "🔔 " + _("reminders: {reminders}").format(reminders=reminders_text(window, language)),
+        "🌐 " + _("Time zone: {zone}").format(zone=fmt.zone(schedule.timezone, language)),
+        "⏳ " + _("Answers are taken until {window}").format(window=window_text(window, language)),
+        "🔔 " + _("Reminders: {reminders}").format(reminders=reminders_text(window, language)),
         "📣 "
-        + _("summary to: {target}").format(target=_(SUMMARY_NAMES[SummaryTo(checkin.summary_to)])),
+        + _("The summary goes to {target}").format(
+            target=_(SUMMARY_NAMES[SummaryTo(checkin.summary_to)])
+        ),
     ]
     if schedule.skip_dates:
         days = [fmt.day(day, language) for day in sorted(schedule.skip_dates)]
-        lines.append("🚫 " + _("no round on: {days}").format(days=fmt.listing(days, language)))
+        lines.append("🚫 " + _("No round on {days}").format(days=fmt.listing(days, language)))
     if checkin.paused:
-        lines.append("⏸ " + _("paused"))
+        lines.append("⏸ " + _("Paused"))
     elif upcoming := schedule.next_after(clock.now()):
         lines.append(
             "▶️ "
-            + _("next round: {moment}").format(moment=fmt.moment(upcoming, language, schedule.tz))
+            + _("Next round: {moment}").format(moment=fmt.moment(upcoming, language, schedule.tz))
         )
     lines.append("\n" + _("<b>Questions</b>"))
     for index, question in enumerate(checkins.questions_of(checkin), 1):
@@ -257,9 +259,9 @@ async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, 
         item = overview.checkin
         schedule = Schedule.from_json(item.schedule)
         state = (
-            _("paused")
+            _("Paused")
             if item.paused
-            else _("next: {moment}").format(
+            else _("Next round: {moment}").format(
                 moment=fmt.moment(overview.next_round, language, schedule.tz)
                 if overview.next_round
                 else "—"
@@ -275,7 +277,7 @@ async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, 
         lines.append(
             f"\n<b>#{fmt.number(item.id, language)} {escape(overview.group.name(language))}</b>"
             f" · {schedule_text(schedule, language)}\n{state}\n"
-            + _("participation, latest rounds: {rates}").format(rates=rates)
+            + _("Answered in the latest rounds: {rates}").format(rates=rates)
         )
         rows.append(
             [
@@ -654,7 +656,10 @@ async def ask_timezone(
             " for example Europe/Paris."
         ),
         reply_markup=keyboard(
-            [[_button(zone, "zone", checkin.id, index)] for index, zone in enumerate(ZONES)]
+            [
+                [_button(fmt.zone(zone, current_language()), "zone", checkin.id, index)]
+                for index, zone in enumerate(ZONES)
+            ]
         ),
     )
 

@@ -547,7 +547,7 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     responded, total = summary.tally
     away = summary.people(Participation.AWAY)
     tally = (
-        _("Answered: {responded} of {total} ({rate})").format(
+        _("{responded} of {total} answered ({rate}).").format(
             responded=fmt.number(responded, language),
             total=fmt.number(total, language),
             rate=fmt.percent(summary.rate, language),
@@ -564,8 +564,10 @@ def summary_text(summary: RoundSummary, language: str) -> str:
         ),
         tally
         + (
-            " · "
-            + _("previous round: {rate}").format(rate=fmt.percent(summary.previous_rate, language))
+            " "
+            + _("In the previous round, {rate} answered.").format(
+                rate=fmt.percent(summary.previous_rate, language)
+            )
             if summary.previous_rate is not None
             else ""
         ),
@@ -573,10 +575,10 @@ def summary_text(summary: RoundSummary, language: str) -> str:
     who = member_labels(summary, language)
     if silent := summary.people(Participation.MISSED):
         names = listed([who[person_id] for person_id in silent], language)
-        lines.append(_("Not answered: {names}").format(names=names))
+        lines.append(_("Did not answer: {names}").format(names=names))
     if nothing := summary.people(Participation.NO_UPDATE):
         names = listed([who[person_id] for person_id in nothing], language)
-        lines.append(_("No update: {names}").format(names=names))
+        lines.append(_("No update this time: {names}").format(names=names))
     if away:
         names = listed([who[person_id] for person_id in away], language)
         lines.append(_("Away: {names}").format(names=names))

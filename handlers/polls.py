@@ -18,6 +18,7 @@ from aiogram.types import (
     PollAnswer,
 )
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -251,8 +252,10 @@ async def post(
     await query.answer()
     await message.edit_reply_markup(reply_markup=None)
     await message.answer(
-        _(
-            "✅ The poll goes to {count} chats and closes {closes}. See the votes with /polls."
+        ngettext(
+            "✅ The poll goes to {count} chat and closes {closes}. See the votes with /polls.",
+            "✅ The poll goes to {count} chats and closes {closes}. See the votes with /polls.",
+            len(destinations),
         ).format(
             count=number(len(destinations)),
             closes=fmt.moment(poll.closes_at, current_language()),
@@ -280,16 +283,20 @@ async def list_polls(message: Message, session: AsyncSession) -> None:
 
 def tally_text(tally: polls.Tally, language: str) -> str:
     poll = tally.poll
-    state = (
-        _("open until {moment}").format(moment=fmt.moment(poll.closes_at, language))
-        if poll.status == PollStatus.OPEN
-        else _("closed")
-    )
+    voters = fmt.number(tally.voters, language)
     lines = [
         f"📊 <b>{escape(pick(poll.question, language))}</b>",
-        _("{voters} voted · {state}").format(
-            voters=fmt.number(tally.voters, language), state=state
-        ),
+        ngettext(
+            "{voters} person has voted; voting is open until {moment}.",
+            "{voters} people have voted; voting is open until {moment}.",
+            tally.voters,
+        ).format(voters=voters, moment=fmt.moment(poll.closes_at, language))
+        if poll.status == PollStatus.OPEN
+        else ngettext(
+            "{voters} person voted; voting has closed.",
+            "{voters} people voted; voting has closed.",
+            tally.voters,
+        ).format(voters=voters),
     ]
     for option, count, names in zip(poll.options, tally.counts, tally.names, strict=True):
         share = fmt.percent(count / tally.voters if tally.voters else 0, language)

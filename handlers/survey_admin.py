@@ -21,7 +21,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -181,7 +181,7 @@ async def file_received(
 
 @router.message(StateFilter(SurveyForm.file))
 async def not_a_file(message: Message) -> None:
-    await message.answer(_("Please send the survey as an .xlsx file (a document), or /cancel."))
+    await message.answer(_("Please send the survey as an .xlsx file, or /cancel to stop."))
 
 
 PROBLEMS = {
@@ -541,7 +541,11 @@ async def _drafted(message: Message, state: FSMContext, draft: Survey) -> None:
     form = surveys.form_of(draft)
     await state.set_data({"draft": draft.id})
     await message.answer(
-        _("📋 <b>{title}</b>: {count} questions ready.").format(
+        ngettext(
+            "📋 <b>{title}</b>: {count} question ready.",
+            "📋 <b>{title}</b>: {count} questions ready.",
+            len(form.answerable),
+        ).format(
             title=escape(pick(form.title, current_language())), count=number(len(form.answerable))
         )
     )
@@ -706,7 +710,11 @@ async def anonymous_chosen(
     invited = await audiences.count(session, Audience.from_json(data["audience"]))
     language = current_language()
     await message.answer(
-        _("It opens {opens} and closes {closes}; {count} people will be invited.").format(
+        ngettext(
+            "It opens {opens} and closes {closes}; {count} person will be invited.",
+            "It opens {opens} and closes {closes}; {count} people will be invited.",
+            invited,
+        ).format(
             opens=fmt.moment(datetime.fromisoformat(data["opens"]), language),
             closes=fmt.moment(datetime.fromisoformat(data["closes"]), language),
             count=number(invited),
@@ -894,6 +902,18 @@ def _rate(responded: int, invited: int, language: str) -> str:
     )
 
 
+def _response_rate(responded: int, invited: int, language: str) -> str:
+    return ngettext(
+        "{responded} of the {invited} person invited has answered ({rate}).",
+        "{responded} of the {invited} people invited have answered ({rate}).",
+        invited,
+    ).format(
+        responded=fmt.number(responded, language),
+        invited=fmt.number(invited, language),
+        rate=fmt.percent(responded / invited if invited else 0, language),
+    )
+
+
 def withheld(least: int, language: str) -> str:
     """What staff see of an anonymous survey with fewer than `least` responses counted."""
     return _(
@@ -912,8 +932,12 @@ async def results_text(
     if survey.anonymous:
         lines = [
             title,
-            _("Answers counted: {count}").format(count=fmt.number(found.finished, language)),
-            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+            ngettext(
+                "{count} completed response is counted.",
+                "{count} completed responses are counted.",
+                found.finished,
+            ).format(count=fmt.number(found.finished, language)),
+            _response_rate(*rates.total, language),
             _(
                 "🔒 Anonymous: answers are counted in groups of at least {least}, and no area"
                 " or working group where fewer answered is shown, so that no figure shows one"
@@ -923,16 +947,17 @@ async def results_text(
     else:
         lines = [
             title,
-            _("Finished: {finished} · part-way: {partial}").format(
+            _("{finished} finished it and {partial} answered only part of it.").format(
                 finished=fmt.number(found.finished, language),
                 partial=fmt.number(found.partial, language),
             ),
-            _("Response rate: {rate}").format(rate=_rate(*rates.total, language)),
+            _response_rate(*rates.total, language),
         ]
+    separator = "؛ " if language == "fa" else "; "
     if rates.areas:
         lines.append(
             _("By area: {rates}").format(
-                rates="؛ ".join(
+                rates=separator.join(
                     f"{escape(area)} {_rate(*counts, language)}"
                     for area, counts in rates.areas.items()
                 )
@@ -945,7 +970,7 @@ async def results_text(
         }
         lines.append(
             _("By working group: {rates}").format(
-                rates="؛ ".join(
+                rates=separator.join(
                     f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
                     for group, counts in rates.groups.items()
                 )
@@ -955,7 +980,9 @@ async def results_text(
         question = result.question
         lines.append(
             f"\n<b>{fmt.number(n, language)}. {escape(pick(question.label, language))}</b> · "
-            + _("{count} answers").format(count=fmt.number(result.answered, language))
+            + ngettext("{count} answer", "{count} answers", result.answered).format(
+                count=fmt.number(result.answered, language)
+            )
         )
         labels = _option_labels(question, language)
         for key, count in result.counts.items():
@@ -967,7 +994,9 @@ async def results_text(
         if result.numbers:
             assert result.mean is not None and result.median is not None
             lines.append(
-                _("average {mean} · median {median} · from {low} to {high}").format(
+                _(
+                    "Average {mean}, median {median}; the answers range from {low} to {high}."
+                ).format(
                     mean=fmt.number(result.mean.quantize(Decimal("0.1")), language),
                     median=fmt.number(Decimal(result.median), language),
                     low=fmt.number(min(result.numbers), language),

@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
@@ -68,7 +69,11 @@ def invitation(survey: Survey, reminder: bool = False) -> Content:
                 title=escape(pick(form.title, language)),
                 closes=fmt.moment(survey.closes_at, language),
             ),
-            _("{count} questions · open until {closes}").format(
+            ngettext(
+                "{count} question · open until {closes}",
+                "{count} questions · open until {closes}",
+                len(form.answerable),
+            ).format(
                 count=fmt.number(len(form.answerable), language),
                 closes=fmt.moment(survey.closes_at, language),
             ),

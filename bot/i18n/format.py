@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
 from babel.numbers import format_decimal
 from persiantools.jdatetime import JalaliDate, JalaliDateTime
 
@@ -105,6 +105,16 @@ def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
         weekday = jalali.strftime("%A", locale="fa")
         return localize_digits(f"{weekday} {day(local, 'fa', tz)}، ساعت {local:%H:%M}", "fa")
     return format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale="en")
+
+
+@lru_cache(maxsize=256)
+def zone(name: str, language: str) -> str:
+    """A time zone as a reader knows it, by Babel's localized name: Asia/Tehran is «وقت ایران»
+    in fa and «Iran Time» in en, Europe/Berlin «وقت آلمان (برلین)». A zone that names no place
+    (UTC, Etc/GMT+3) keeps its id, which is how people know it."""
+    if "/" not in name or name.startswith("Etc/"):
+        return name
+    return get_timezone_location(get_timezone(name), locale=language)
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -38,10 +38,10 @@ READINESS = Form(
             "intro",
             Kind.NOTE,
             {
-                "fa": "این ارزیابی آمادگی، مرحله ۱ اثرگذاری جمعی است و سه چیز را می‌سنجد: "
-                "آیا این رویکرد به مسئله ما می‌خورد، آیا پیش‌شرط‌هایش فراهم است و آیا "
-                "زیرساختش وجود دارد. ارزشش وقتی بیشتر است که چند نفر از اشخاص ذینفع "
-                "جواب بدهند و بعد درباره نتیجه با هم گفتگو کنند.",
+                "fa": "این ارزیابی آمادگی، مرحلهٔ ۱ اثرگذاری جمعی است و سه چیز را می‌سنجد: "
+                "آیا این رویکرد با مسئلهٔ ما تناسب دارد، آیا پیش‌شرط‌های آن فراهم است و آیا "
+                "زیرساخت لازم برای آن وجود دارد. این ارزیابی وقتی بیشترین فایده را دارد که "
+                "چند نفر از اشخاص ذی‌نفع به آن پاسخ دهند و سپس دربارهٔ نتیجه با هم گفتگو کنند.",
                 "en": "This readiness assessment is phase 1 of collective impact. It asks "
                 "three things: does the approach fit our issue, are its preconditions in "
                 "place, and is the infrastructure there. It is worth most when several "
@@ -51,21 +51,22 @@ READINESS = Form(
         # Is collective impact the right approach for the issue?
         _scale(
             "complex_issue",
-            "تا چه حد مسئله ما یک مسئله پیچیده اجتماعی یا محیطی است که باید در مقیاس "
+            "تا چه حد مسئلهٔ ما یک مسئلهٔ پیچیدهٔ اجتماعی یا محیطی است که باید در مقیاس "
             "گسترده حل شود؟",
-            "How far is our issue a complex social or environmental problem that has to be "
+            "To what extent is our issue a complex social or environmental problem that has to be "
             "solved at scale?",
         ),
         _yes_no(
             "time_and_resources",
-            "آیا برای یک کار جمعی طولانی، زمان و منابع کافی در اختیار داریم؟",
+            "آیا برای یک کار جمعی طولانی‌مدت، زمان و منابع کافی در اختیار داریم؟",
             "Do we have enough time and resources for long joint work?",
         ),
         # The preconditions: champions, urgency, resources.
         _scale(
             "champions",
-            "تا چه حد افراد تأثیرگذاری داریم که نقش پیشرو را بپذیرند و اشخاص ذینفع را همراه کنند؟",
-            "How far do we have influential people willing to lead and bring stakeholders along?",
+            "تا چه حد افراد تأثیرگذاری داریم که نقش پیشرو را بپذیرند و اشخاص ذی‌نفع را همراه کنند؟",
+            "To what extent do we have influential people willing to lead and bring stakeholders "
+            "along?",
         ),
         _scale(
             "urgency",
@@ -75,22 +76,23 @@ READINESS = Form(
         _scale(
             "funding",
             "تا چه حد منابع مالی کافی برای برنامه‌ریزی و زیرساخت‌های کار در دسترس است؟",
-            "How far are there enough financial resources for the planning and the infrastructure?",
+            "To what extent are there enough financial resources for the planning and the "
+            "infrastructure?",
         ),
         # The infrastructure: a history of working together, partners, a backbone, data.
         _scale(
             "history_of_collaboration",
-            "سازمان‌ها و گروه‌های محله تا چه حد سابقه همکاری با هم دارند؟",
+            "سازمان‌ها و گروه‌های محله تا چه حد سابقهٔ همکاری با هم دارند؟",
             "How much have the neighbourhood's organisations and groups worked together before?",
         ),
         _yes_no(
             "existing_collaboration",
-            "آیا همین حالا همکاری‌ای در محله روی این مسئله کار می‌کند؟",
+            "آیا هم‌اکنون در محله همکاری‌ای برای این مسئله در جریان است؟",
             "Is a collaboration in the neighbourhood already working on this issue?",
         ),
         _scale(
             "willing_partners",
-            "سازمان‌ها و اشخاص ذینفع از بخش‌های مختلف تا چه حد حاضرند با هم کار کنند؟",
+            "سازمان‌ها و اشخاص ذی‌نفع از بخش‌های مختلف تا چه حد حاضرند با هم کار کنند؟",
             "How willing are organisations and stakeholders from different sectors to work "
             "together?",
         ),
@@ -105,14 +107,14 @@ READINESS = Form(
             "data",
             "داده‌هایی که برای سنجش هماهنگ و دنبال کردن شاخص‌های این مسئله لازم است، تا چه "
             "حد در دسترس است؟",
-            "How available is the data needed for shared measurement, to follow indicators "
+            "How available are the data needed for shared measurement, to follow indicators "
             "for this issue?",
         ),
         Question(
             "anything_else",
             Kind.TEXT,
             {
-                "fa": "چه چیز دیگری درباره آمادگی محله برای این کار مهم است؟",
+                "fa": "چه چیز دیگری دربارهٔ آمادگی محله برای این کار مهم است؟",
                 "en": "What else matters for the neighbourhood's readiness for this work?",
             },  # optional: the bot says so under the question, as for any optional one
         ),

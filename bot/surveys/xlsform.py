@@ -78,7 +78,7 @@ PARSE_MEMORY_BYTES = 1024 * 1024 * 1024
 # How the writer names languages in column headers, as ODK's documentation does.
 COLUMN_LANGUAGE = {"fa": "Persian (fa)", "en": "English (en)"}
 _LANGUAGE_WORDS = {"persian": "fa", "farsi": "fa", "فارسی": "fa", "english": "en"}
-_DEFAULT_TITLE = {"fa": "نظرسنجی", "en": "Survey"}
+_DEFAULT_TITLE = {"fa": "پرسش‌نامه", "en": "Survey"}
 _TRUE = {"yes", "true", "true()", "1"}
 _FALSE = {"no", "false", "false()", "0", ""}
 _UNSUPPORTED_COLUMNS = ("choice_filter",)  # would silently change which choices are offered

@@ -28,7 +28,7 @@ async def new_checkin(reza, sessions) -> None:
         session.add(Group(kind=GroupKind.WORKING_GROUP, name_fa="کارگروه سبز", name_en="Green"))
     reply = await reza.send("/checkins")
     assert "هنوز پیگیری دوره‌ای" in reply.text
-    await reza.press("➕ پیگیری تازه")
+    await reza.press("➕ پیگیری دوره‌ای تازه")
     await reza.press("کارگروه سبز")
     await reza.press("شنبه")
     reply = await reza.send("ساعت شش")
@@ -57,11 +57,14 @@ async def test_staff_set_the_schedule_from_the_card(staff, bot: BotProcess, sess
     reply = await reza.send("۰۹:۱۵")
     assert "هر دوشنبه ساعت ۰۹:۱۵" in reply.text
 
-    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.press("🌐 منطقهٔ زمانی")
+    assert "وقت ایران" in buttons(reply.messages[-1]) and "Asia/Tehran" not in buttons(
+        reply.messages[-1]
+    )
     reply = await reza.send("Mars/Olympus")
     assert "نمی‌شناسم" in reply.text
     reply = await reza.send("berlin")
-    assert "منطقهٔ زمانی: Europe/Berlin" in reply.text
+    assert "منطقهٔ زمانی: وقت آلمان (برلین)" in reply.text
 
     await reza.press("📅 ماهانه")
     reply = await reza.send("۴۰")
@@ -107,18 +110,18 @@ async def test_staff_set_window_reminders_summary_and_holidays(
     reply = await reza.send("۱۲:۰۰")
     assert "فردای آن روز ساعت ۱۲:۰۰" in reply.text
 
-    await reza.press("📣 گزارش")
+    await reza.press("📣 جمع‌بندی")
     reply = await reza.press("کارکنان")
-    assert "گزارش برای: کارکنان" in reply.text
+    assert "جمع‌بندی برای کارکنان فرستاده می‌شود" in reply.text
 
-    await reza.press("🚫 روزهای تعطیل")
+    await reza.press("🚫 روزهای بدون نوبت")
     reply = await reza.send("۱۴۰۵/۱۲/۳۱")  # 1405 is not a leap year
     assert "چنین روزی در تقویم نیست" in reply.text
     reply = await reza.send("۱۴۰۶/۰۱/۰۱")
-    assert "نوبتی نخواهد بود" in reply.text and "بدون نوبت در" in reply.text
-    await reza.press("🚫 روزهای تعطیل")
+    assert "نوبتی نخواهد بود" in reply.text and "روزهای بدون نوبت:" in reply.text
+    await reza.press("🚫 روزهای بدون نوبت")
     await reza.send("2027-03-22")
-    reply = await reza.press("🚫 روزهای تعطیل")
+    reply = await reza.press("🚫 روزهای بدون نوبت")
     assert len([b for b in buttons(reply.messages[-1]) if b.startswith("↩️")]) == 2
     reply = await reza.press(buttons(reply.messages[-1])[0])
     assert reply.answer is not None and "انجام شد" in reply.answer["text"]
@@ -146,7 +149,7 @@ async def test_new_questions_reach_the_next_round_not_the_open_one(
     await reza.press("➕ افزودن پرسش")
     await reza.press("یکی از چند گزینه")
     reply = await reza.send("ن" * 301)
-    assert "حداکثر ۳۰۰ نویسه" in reply.text
+    assert "حداکثر در ۳۰۰ حرف" in reply.text
     await reza.send("جلسهٔ بعد کجا باشد؟")
     await reza.send("Where should we meet next?")
     reply = await reza.send("فقط یکی")
@@ -179,7 +182,7 @@ async def test_pause_delete_and_who_may_change_a_check_in(
     maryam = await resident("مریم")
     await new_checkin(reza, sessions)
     reply = await reza.press("⏸ توقف")
-    assert "⏸ متوقف" in reply.text and "▶️ ادامه" in buttons(reply.messages[-1])
+    assert "⏸ متوقف شده" in reply.text and "▶️ ادامه" in buttons(reply.messages[-1])
     assert (await stored(sessions)).paused
 
     data, message_id = await reza.button_data("🗑 حذف")
@@ -190,7 +193,7 @@ async def test_pause_delete_and_who_may_change_a_check_in(
     await stored(sessions)  # still there
 
     await reza.press("🗑 حذف")
-    reply = await reza.press("🗑 بله، با همهٔ نوبت‌ها و پاسخ‌هایش حذف شود")
+    reply = await reza.press("🗑 بله، حذف همراه با همهٔ نوبت‌ها و پاسخ‌ها")
     assert "هنوز پیگیری دوره‌ای" in reply.text
     reply = await reza.tap(data, message_id)  # the card's old button
     assert reply.answer is not None and "وجود ندارد" in reply.answer["text"]
@@ -209,12 +212,12 @@ async def test_the_list_shows_participation_over_time_as_a_chart(
         machine.travel_to(due + timedelta(days=day, minutes=1))
         await eventually(lambda day=day: _has(maryam, "پرسش ۱ از ۳", count=day + 1))
         if day != 1:
-            await maryam.press("این بار خبری نیست")
+            await maryam.press("این بار خبر تازه‌ای ندارم")
     third_closes = datetime.combine(
         due.astimezone(TEHRAN).date() + timedelta(days=3), time(20, 0), TEHRAN
     )
     machine.travel_to(third_closes + timedelta(minutes=1))
-    await eventually(lambda: _has(reza, "پاسخ داده‌اند", count=3))
+    await eventually(lambda: _has(reza, "نفر پاسخ دادند", count=3))
 
     reply = await reza.send("/checkins")
     photo = next(m for m in reply.messages if m.get("photo"))

@@ -111,7 +111,7 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     reply = await maryam.send("نه")
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
     reply = await maryam.send("/mycheckins")
-    assert "کاشت ۲۰ نهال دیگر" in reply.text and "باز است تا" in reply.text
+    assert "کاشت ۲۰ نهال دیگر" in reply.text and "باز است" in reply.text
     reply = await maryam.press("✏️ تغییر پاسخ‌هایم: کارگروه سبز")
     assert "پرسش ۱ از ۳" in reply.text
     await maryam.send("سه جلسه با شهرداری و ۱۲ نهال کاشتیم")
@@ -123,10 +123,10 @@ async def test_a_full_round(staff, resident, bot: BotProcess, client, sessions) 
     assert not await inbox_has(maryam, "⏰")
 
     machine.travel_to(after_closing(due))
-    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
-    summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    await eventually(lambda: inbox_has(reza, "نفر پاسخ دادند"))
+    summary = next(plain(m) for m in await reza.inbox() if "نفر پاسخ دادند" in plain(m))
     assert "پیگیری دوره‌ای کارگروه سبز" in summary
-    assert "۱ از ۲" in summary and "۵۰٪" in summary
+    assert "۱ نفر از ۲ نفر" in summary and "۵۰٪" in summary
     assert "Sara" in summary and "۱۲ نهال" in summary
     posted = plain((await client.messages(chat["id"], sender="bot"))[-1])
     assert "پیگیری دوره‌ای کارگروه سبز" in posted and "Check-in of Green" in posted
@@ -187,8 +187,8 @@ async def test_choice_and_scale_questions(staff, resident, bot: BotProcess, sess
     reply = await maryam.send("۴")
     assert "پاسخ‌هایتان ذخیره شد" in reply.text
     machine.travel_to(after_closing(due))
-    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
-    summary = next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    await eventually(lambda: inbox_has(reza, "نفر پاسخ دادند"))
+    summary = next(plain(m) for m in await reza.inbox() if "نفر پاسخ دادند" in plain(m))
     assert "مریم: مدرسه" in summary and "مریم: ۴" in summary
 
 
@@ -240,11 +240,11 @@ async def test_the_week_that_crosses_the_persian_new_year(
     assert await prompts(maryam) == 1
     machine.travel_to(due + timedelta(days=14, minutes=1))  # ۱۲ فروردین ۱۴۰۶
     await eventually(lambda: prompts_are(maryam, 2))
-    await maryam.press("این بار خبری نیست")
+    await maryam.press("این بار خبر تازه‌ای ندارم")
     machine.travel_to(due + timedelta(days=15, hours=12))
     await eventually(lambda: inbox_has(reza, "۱۲ فروردین ۱۴۰۶"))
     summary = next(plain(m) for m in await reza.inbox() if "۱۲ فروردین ۱۴۰۶" in plain(m))
-    assert "نوبت قبل: ۱۰۰٪" in summary
+    assert "در نوبت قبل ۱۰۰٪ پاسخ داده بودند" in summary
     async with sessions() as session:
         days = [
             JalaliDate(round_.due_at.astimezone(TEHRAN).date()).strftime("%Y/%m/%d")
@@ -254,8 +254,8 @@ async def test_the_week_that_crosses_the_persian_new_year(
 
 
 async def summary_of(reza: Person) -> str:
-    await eventually(lambda: inbox_has(reza, "پاسخ داده‌اند"))
-    return next(plain(m) for m in await reza.inbox() if "پاسخ داده‌اند" in plain(m))
+    await eventually(lambda: inbox_has(reza, "نفر پاسخ دادند"))
+    return next(plain(m) for m in await reza.inbox() if "نفر پاسخ دادند" in plain(m))
 
 
 async def test_two_members_with_one_name_are_two_people_in_the_summary(
@@ -274,8 +274,8 @@ async def test_two_members_with_one_name_are_two_people_in_the_summary(
 
     machine.travel_to(after_closing(due))
     summary = await summary_of(reza)
-    assert "۱ از ۲" in summary and "۵۰٪" in summary
-    assert "پاسخ نداده‌اند: علی (۲)" in summary
+    assert "۱ نفر از ۲ نفر" in summary and "۵۰٪" in summary
+    assert "پاسخ ندادند: علی (۲)" in summary
     assert "• علی (@ali_tehrani): دیوارنگاری مدرسه" in summary
     assert summary.count("دیوارنگاری مدرسه") == 1
 
@@ -296,8 +296,8 @@ async def test_a_silent_member_who_takes_the_name_of_one_who_answered_stays_not_
 
     machine.travel_to(after_closing(due))
     summary = await summary_of(reza)
-    assert "۱ از ۲" in summary
-    assert "پاسخ نداده‌اند: علی (۲)" in summary
+    assert "۱ نفر از ۲ نفر" in summary
+    assert "پاسخ ندادند: علی (۲)" in summary
     assert "• علی (۱): دیوارنگاری مدرسه" in summary
 
 
@@ -360,21 +360,22 @@ async def test_no_update_is_offered_before_the_first_answer_only(
     await round_asked(machine, due, maryam, "پرسش ۱ از ۳")
     # Neda's prompt too, so that it does not arrive among the replies to Maryam's answer.
     await eventually(lambda: inbox_has(neda, "پرسش ۱ از ۳"))
-    assert "این بار خبری نیست" in buttons(await maryam.last())
+    assert "این بار خبر تازه‌ای ندارم" in buttons(await maryam.last())
     reply = await maryam.send("پاکسازی پارک")
     assert "پرسش ۲ از ۳" in reply.text
-    assert "این بار خبری نیست" not in buttons(reply.messages[-1])
+    assert "این بار خبر تازه‌ای ندارم" not in buttons(reply.messages[-1])
     assert "در دسترس نیستم" in buttons(reply.messages[-1])
     await maryam.send("جشن محله")
-    reply = await maryam.press("این بار خبری نیست")  # still under the first question
+    reply = await maryam.press("این بار خبر تازه‌ای ندارم")  # still under the first question
     assert reply.answer and "پاسخ به این نوبت را شروع کرده‌اید" in reply.answer["text"]
     await maryam.send("نه")
-    await neda.press("این بار خبری نیست")
+    await neda.press("این بار خبر تازه‌ای ندارم")
 
     machine.travel_to(after_closing(due))
     summary = await summary_of(reza)
-    assert "۲ از ۲" in summary
-    assert "بی‌خبر: ندا" in summary and "ندا" not in summary.split("بی‌خبر: ندا", 1)[1]
+    assert "۲ نفر از ۲ نفر" in summary
+    no_update = "خبر تازه‌ای نداشتند: ندا"
+    assert no_update in summary and "ندا" not in summary.split(no_update, 1)[1]
     assert "• مریم: پاکسازی پارک" in summary
 
 

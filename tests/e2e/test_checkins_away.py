@@ -48,12 +48,12 @@ async def test_an_away_member_finds_the_way_back_in_mycheckins_and_in_help(
     assert "در دسترس نیستید" in reply.text
     assert "برگشتم" in buttons(reply.messages[0])
     reply = await neda.press("برگشتم")  # on the newest message showing it: /mycheckins
-    assert "خوش برگشتید" in reply.text
+    assert "دوباره خوش آمدید" in reply.text
     assert (await stored(sessions, neda)).away_since is None
 
     reply = await neda.send("/away")
     assert "یک هفته" in buttons(reply.messages[0])
-    await neda.press("تا وقتی بگویم برگشتم")
+    await neda.press("تا وقتی خودم بگویم برگشتم")
     assert (await stored(sessions, neda)).away_since is not None
     reply = await neda.send("/away")
     assert "برگشتم" in buttons(reply.messages[0])
@@ -72,13 +72,13 @@ async def test_pressing_im_back_on_a_message_whose_buttons_are_gone_confirms_it(
     await neda.press("در دسترس نیستم")
     data, first = await neda.button_data("برگشتم")
     reply = await neda.press("برگشتم")
-    assert "خوش برگشتید" in reply.text
+    assert "دوباره خوش آمدید" in reply.text
 
     machine.travel_to(due + timedelta(days=1, minutes=1))
     await eventually(lambda: prompts_are(neda, 2))
     await neda.press("در دسترس نیستم")
     reply = await neda.tap(data, first)  # the first «I'm back», whose buttons are gone
-    assert "خوش برگشتید" in reply.text
+    assert "دوباره خوش آمدید" in reply.text
     assert (await stored(sessions, neda)).away_since is None
 
 
@@ -91,7 +91,7 @@ async def test_an_away_period_ends_on_the_day_typed_and_check_ins_resume_on_thei
     machine = TimeMachine()
     await round_asked(machine, due, neda, "پرسش ۱ از ۳")
     await neda.press("در دسترس نیستم")
-    reply = await neda.press("تا روزی که می‌نویسم")
+    reply = await neda.press("تا روزی که تعیین می‌کنم")
     assert "کدام روز برمی‌گردید" in reply.text
 
     reply = await neda.send("پس‌فردا")

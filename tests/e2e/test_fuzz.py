@@ -223,7 +223,7 @@ def editing(*presses: str) -> Setup:
         editing("🌐 منطقهٔ زمانی"),
         editing("⏳ مهلت پاسخ", "همان روز"),
         editing("🔔 یادآوری‌ها"),
-        editing("🚫 روزهای تعطیل"),
+        editing("🚫 روزهای بدون نوبت"),
         editing("❓ پرسش‌ها", "➕ افزودن پرسش", "عدد"),
         editing("❓ پرسش‌ها", "➕ افزودن پرسش", "یکی از چند گزینه"),
     ],
@@ -244,7 +244,7 @@ async def test_staff_changing_a_check_in(
 async def writing_a_survey(someone: Person) -> None:
     await someone.send("/cancel")
     await someone.send("/newsurvey")
-    await someone.press("✍️ همین‌جا، پرسش به پرسش")
+    await someone.press("✍️ نوشتن همین‌جا، پرسش به پرسش")
 
 
 async def naming_a_survey_in_english(someone: Person) -> None:
@@ -266,10 +266,10 @@ def writing_a_question(kind: str) -> Setup:
 
 async def typing_when_a_survey_opens(someone: Person) -> None:
     await writing_a_question("بله یا خیر")(someone)
-    await someone.press("لازم")
-    await someone.press("✔️ همین‌ها: چه کسانی پاسخ دهند؟")
+    await someone.press("اجباری")
+    await someone.press("✔️ پایان پرسش‌ها و انتخاب مخاطبان")
     await someone.press("همه")
-    await someone.press("🕒 زمانی که می‌نویسم…")
+    await someone.press("🕒 در زمانی که تعیین می‌کنم…")
 
 
 @FUZZ

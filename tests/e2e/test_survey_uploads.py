@@ -46,7 +46,7 @@ async def _upload_while_a_resident_asks_for_help(
     ("workbook", "reason"),
     [
         # 200,000 rows in 66 KB: refused from the zip's directory, for unpacking to 293 times that
-        (lambda: many_rows(200_000, alike=True), "پس از باز شدن ۲۹۳ برابر حجم خودش می‌شود"),
+        (lambda: many_rows(200_000, alike=True), "پس از خارج شدن از حالت فشرده ۲۹۳ برابر می‌شود"),
         # 15,000 rows in 220 KB, 2.6 MB unpacked: refused for its rows, counted in the child
         (lambda: many_rows(15_000), "برگهٔ «survey»: بیش از ۱۰٬۰۰۰ ردیف دارد"),
     ],

@@ -79,7 +79,7 @@ async def published(sessions, form: Form = NEIGHBOURHOOD, **options) -> int:
 
 
 async def invited(someone) -> bool:
-    return any("نظرسنجی تازه" in plain(m) for m in await someone.inbox())
+    return any("پرسش‌نامهٔ تازه" in plain(m) for m in await someone.inbox())
 
 
 async def stored_answers(sessions) -> dict[str, str | None]:
@@ -175,7 +175,7 @@ async def test_an_anonymous_survey_keeps_no_link_to_the_person(
     await maryam.send("۴۰")
     await maryam.press("رد شدن ⏭")
     reply = await maryam.press("خیر")
-    assert "بی‌نام" in reply.text
+    assert "بدون نام شما" in reply.text
     async with sessions() as session:
         response = await session.scalar(select(SurveyResponse))
         participant = await session.scalar(select(SurveyParticipant))
@@ -199,9 +199,9 @@ async def test_an_anonymous_survey_keeps_no_link_to_the_person(
         await eventually(closed)
         assert await session.scalar(select(SurveyParticipant)) is None
     await reza.send("/results")
-    reply = await reza.press("#۱ نظرسنجی محله · بسته")
+    reply = await reza.press("#۱ نظرسنجی محله · بسته شده")
     assert "بی‌نام" in reply.text and "کمتر از ۵ پاسخ" in reply.text  # one answer is too few
-    assert "نرخ پاسخ" not in reply.text and "شمال" not in reply.text
+    assert "نفر دعوت‌شده" not in reply.text and "شمال" not in reply.text
     async with sessions() as session:
         response = await session.scalar(select(SurveyResponse))
     assert response is not None and response.mixed  # written again at the close, counted
@@ -225,7 +225,7 @@ async def test_forged_and_stale_survey_buttons_are_refused(
         ("sv:go:999:-1:0", "وجود ندارد"),  # no such survey
         ("sv:tog:1:1:99", "کار نمی‌کند"),  # a choice that does not exist
         ("sv:opt:1:1:0", "کار نمی‌کند"),  # «opt» on a several-choice question
-        ("sv:skip:1:1:0", "پاسخ لازم"),  # a required question
+        ("sv:skip:1:1:0", "اجباری"),  # a required question
         ("sv:opt:1:5:0", "گذشته‌اید"),  # a question not reached yet
     ):
         reply = await maryam.tap(data, message_id)
@@ -239,7 +239,7 @@ async def test_staff_write_a_survey_in_the_bot_and_read_its_results(
     reza = await staff()
     maryam = await resident("مریم")
     await reza.send("/newsurvey")
-    await reza.press("✍️ همین‌جا، پرسش به پرسش")
+    await reza.press("✍️ نوشتن همین‌جا، پرسش به پرسش")
     await reza.send("پارک محله")
     await reza.send("-")
     await reza.press("یک گزینه")
@@ -248,23 +248,23 @@ async def test_staff_write_a_survey_in_the_bot_and_read_its_results(
     reply = await reza.send("صبح")
     assert "دو تا ده گزینه" in reply.text
     await reza.send("صبح / Morning\nعصر / Evening")
-    reply = await reza.press("لازم")
+    reply = await reza.press("اجباری")
     assert "پرسش ۱ اضافه شد" in reply.text
-    await reza.press("➕ پرسش دیگر")
+    await reza.press("➕ افزودن پرسش دیگر")
     await reza.press("عدد")
     await reza.send("چند بار در هفته؟")
     await reza.send("-")
     reply = await reza.send("ده")
     assert "مثل" in reply.text
     await reza.send("۰-۱۴")
-    await reza.press("اختیاری (می‌شود رد شد)")
-    await reza.press("➕ پرسش دیگر")
+    await reza.press("اختیاری (می‌شود از آن گذشت)")
+    await reza.press("➕ افزودن پرسش دیگر")
     await reza.press("متن آزاد")
     await reza.send("چه چیزی پارک را بهتر می‌کند؟")
     await reza.send("-")
-    await reza.press("حداکثر ۲۰۰ نویسه")
-    await reza.press("لازم")
-    await reza.press("✔️ همین‌ها: چه کسانی پاسخ دهند؟")
+    await reza.press("حداکثر ۲۰۰ حرف")
+    await reza.press("اجباری")
+    await reza.press("✔️ پایان پرسش‌ها و انتخاب مخاطبان")
     await reza.press("همه")
     await reza.press("همین حالا")
     await reza.press("پس از ۳ روز")
@@ -282,15 +282,15 @@ async def test_staff_write_a_survey_in_the_bot_and_read_its_results(
     await maryam.press("▶️ شروع")
     await maryam.press("عصر")
     reply = await maryam.send("۳")
-    assert "حداکثر ۲۰۰ نویسه" in reply.text
+    assert "حداکثر ۲۰۰ حرف" in reply.text
     reply = await maryam.send("ن" * 201)
-    assert "کمتر از ۲۰۰ نویسه" in reply.text
+    assert "کمتر از ۲۰۰ حرف" in reply.text
     reply = await maryam.send("نیمکت بیشتر 🌳")
     assert "ذخیره شد" in reply.text
 
     await reza.send("/results")
     reply = await reza.press("#۱ پارک محله · باز")
-    assert "کامل: ۱" in reply.text and "• عصر: ۱ (۱۰۰٪)" in reply.text
+    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند" in reply.text and "• عصر: ۱ (۱۰۰٪)" in reply.text
     assert "میانگین ۳" in reply.text
     photo = next(m for m in reply.messages if m.get("photo"))
     png = await client.file_content(photo["photo"][-1]["file_id"])
@@ -369,15 +369,15 @@ async def test_one_reminder_to_those_who_started_and_rates_by_area_and_group(
     machine.travel_to(clock.now() + timedelta(hours=12))
     await asyncio.sleep(1.5)
     assert [await reminded(someone) for someone in (maryam, neda, sara)] == [False, True, False]
-    assert sum("⏰ یادآوری: نظرسنجی" in plain(m) for m in await neda.inbox()) == 1
+    assert sum("⏰ یادآوری: پرسش‌نامهٔ" in plain(m) for m in await neda.inbox()) == 1
 
     await reza.send("/results")
     reply = await reza.press("#۱ نظرسنجی محله · باز")
-    assert "نرخ پاسخ: ۱ از ۳ (۳۳٪)" in reply.text
-    assert "به تفکیک محدوده: تجریش ۰ از ۱ (۰٪)؛ نارمک ۱ از ۲ (۵۰٪)" in reply.text
-    assert "به تفکیک کارگروه: کارگروه سبز ۱ از ۳ (۳۳٪)" in reply.text
-    assert "کامل: ۱ · نیمه‌کاره: ۱" in reply.text
+    assert "از ۳ نفر دعوت‌شده ۱ نفر پاسخ داده‌اند (۳۳٪)" in reply.text
+    assert "به تفکیک محدوده: تجریش ۰ از ۱ نفر (۰٪)؛ نارمک ۱ از ۲ نفر (۵۰٪)" in reply.text
+    assert "به تفکیک کارگروه: کارگروه سبز ۱ از ۳ نفر (۳۳٪)" in reply.text
+    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند و ۱ نفر فقط به بخشی از آن پاسخ داده‌اند" in reply.text
 
 
 async def reminded(someone) -> bool:
-    return any("⏰ یادآوری: نظرسنجی" in plain(m) for m in await someone.inbox())
+    return any("⏰ یادآوری: پرسش‌نامهٔ" in plain(m) for m in await someone.inbox())

@@ -54,3 +54,11 @@ def test_an_excerpt_is_cut_between_words_and_says_it_was_cut() -> None:
     assert fmt.excerpt("abcdefghijkl", 6) == "abcde…"  # one long word: cut inside it
     assert fmt.excerpt("a  b\nc", 10) == "a b c"
     assert all(len(fmt.excerpt("word " * 20, n)) <= n for n in range(2, 40))
+
+
+def test_time_zones_are_named_as_readers_know_them() -> None:
+    assert fmt.zone("Asia/Tehran", "fa") == "وقت ایران"
+    assert fmt.zone("Asia/Tehran", "en") == "Iran Time"
+    assert fmt.zone("Europe/Berlin", "fa") == "وقت آلمان (برلین)"
+    assert fmt.zone("Europe/Berlin", "en") == "Germany (Berlin) Time"
+    assert fmt.zone("UTC", "fa") == "UTC"

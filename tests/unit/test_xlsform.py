@@ -172,7 +172,7 @@ def test_bytes_are_read_like_a_file(tmp_path: Path) -> None:
     path = workbook(tmp_path / "s.xlsx", SAMPLE_SURVEY, SAMPLE_CHOICES, SAMPLE_SETTINGS)
     assert read_xlsform(path.read_bytes()) == read_xlsform(path)
     bare = workbook(tmp_path / "bare.xlsx", [["type", "name", "label"], ["text", "a", "A"]])
-    assert read_xlsform(bare.read_bytes()).title == {"fa": "نظرسنجی", "en": "Survey"}
+    assert read_xlsform(bare.read_bytes()).title == {"fa": "پرسش‌نامه", "en": "Survey"}
 
 
 BOUNDED = Form(
