@@ -6,6 +6,7 @@ Persian come from persiantools and digits are mapped after Babel has placed the 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from persiantools.jdatetime import JalaliDate, JalaliDateTime
 from bot.i18n.normalize import ASCII_DIGITS, PERSIAN_DIGITS
 
 TEHRAN = ZoneInfo("Asia/Tehran")
-RLM = "\u200f"
+RLM, LRM = "\u200f", "\u200e"  # right-to-left and left-to-right marks
 _TO_PERSIAN_DIGITS = str.maketrans(ASCII_DIGITS, PERSIAN_DIGITS)
 
 
@@ -135,13 +136,8 @@ def both_calendars(value: date | datetime, tz: ZoneInfo = TEHRAN) -> str:
 
 def _first_strong_direction(line: str) -> str | None:
     """'L' or 'R' for the first strongly directional character, skipping HTML tags."""
-    in_tag = False
-    for char in line:
-        if char == "<":
-            in_tag = True
-        elif char == ">" and in_tag:
-            in_tag = False
-        elif not in_tag:
+    for part in _TAG.split(line)[::2]:
+        for char in part:
             kind = unicodedata.bidirectional(char)
             if kind == "L":
                 return "L"
@@ -150,12 +146,54 @@ def _first_strong_direction(line: str) -> str | None:
     return None
 
 
-def rtl_safe(text: str, language: str) -> str:
-    """In Persian, start with RLM every line that would otherwise be laid out left-to-right
-    (a line opening with a Latin word, an @name or a /command)."""
-    if language != "fa":
-        return text
-    return "\n".join(
-        RLM + line if _first_strong_direction(line) == "L" and not line.startswith(RLM) else line
-        for line in text.split("\n")
+_LATIN = re.compile("[A-Za-z]")
+_TAG = re.compile(r"(<[^>]*>)")  # the texts are HTML: a «<» in a text is written «&lt;»
+_MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
+# A «/», «@» or «.» that opens a Latin word (/start, @name, .xlsx), not one inside a word,
+# a path or a URL: between Persian letters the bidi algorithm sends it to the Persian side.
+_OPENER = re.compile(r"(?<![A-Za-z0-9_/@.:\u200e])(?=[/@.][A-Za-z])")
+# A Latin name (with its number: «Group 1») just before a Persian number («Sara ۳ نفر»): the
+# number would join the Latin run and read before the name.
+_LATIN_BEFORE_NUMBER = re.compile(r"([A-Za-z][\w.\-]*(?: [0-9]+)*)(?=[ :(«–-]*[۰-۹])")
+# The same in English: a Persian name before a number («گروه ۱: 3 of 5», «نارمک 5 of 6»).
+_PERSIAN_BEFORE_NUMBER = re.compile(r"(?<=[\u0600-\u06ff])(?=[ :(«–-]*[0-9])")
+
+
+def _marked(part: str, language: str) -> str:
+    if language == "fa":
+        return _LATIN_BEFORE_NUMBER.sub(rf"\1{RLM}", _OPENER.sub(LRM, part))
+    return _PERSIAN_BEFORE_NUMBER.sub(LRM, part)
+
+
+def _line(line: str, language: str) -> str:
+    if language != "fa" and not _LATIN.search(_MARKUP.sub("", line)):
+        return line  # all in Persian (a name, a text standing in for English): it reads as it is
+    marked = "".join(
+        part if index % 2 else _marked(part, language)
+        for index, part in enumerate(_TAG.split(line))
     )
+    own, other = (RLM, "L") if language == "fa" else (LRM, "R")
+    first = _first_strong_direction(marked)
+    return own + marked if first == other and not marked.startswith(own) else marked
+
+
+def rtl_safe(text: str, language: str) -> str:
+    """Each line laid out in its reader's direction, whatever Latin or Persian is in it (Telegram
+    gives each line the direction of its first strong letter): in Persian, RLM starts a line
+    that opens with a Latin word, an @name or a /command, and LRM keeps a /command, an @name or
+    a .xlsx whole («‎/start», not «start/»); in English, LRM starts a line that opens with a
+    Persian name. A number keeps to its side of a name in the other script. Marks already there
+    are kept, so the text can pass twice."""
+    if not text:
+        return text
+    return "\n".join(_line(line, language) for line in text.split("\n"))
+
+
+def rtl_safe_label(text: str, language: str) -> str:
+    """A button label or a chart's label, a line of its own: marked as `rtl_safe` marks a line
+    only when it has letters of its reader's language. All in the other script («English» among
+    Persian buttons, «فارسی» or a Persian name among English ones) it reads right as it is."""
+    own = ("R", "AL") if language == "fa" else ("L",)
+    if any(unicodedata.bidirectional(char) in own for char in text):
+        return rtl_safe(text, language)
+    return text

@@ -31,12 +31,43 @@ def test_day_boundary_follows_tehran_not_utc() -> None:
 def test_rtl_safe_marks_only_left_to_right_lines_in_persian() -> None:
     text = "/help را بزنید\nسلام\n<b>Hamgam</b> اینجاست\n۱۲ نفر"
     marked = fmt.rtl_safe(text, "fa").split("\n")
-    assert marked[0].startswith(fmt.RLM)
+    assert marked[0].startswith(fmt.RLM + fmt.LRM + "/help")  # RLM alone gives «help/»
     assert not marked[1].startswith(fmt.RLM)
     assert marked[2].startswith(fmt.RLM)
     assert not marked[3].startswith(fmt.RLM)
     assert fmt.rtl_safe(fmt.rtl_safe(text, "fa"), "fa") == fmt.rtl_safe(text, "fa")
-    assert fmt.rtl_safe(text, "en") == text
+
+
+def test_rtl_safe_keeps_commands_names_and_extensions_whole_inside_persian_lines() -> None:
+    text = "با /start یا @userinfobot، فایل (.xlsx) را از <b>/export</b> بگیرید"
+    assert fmt.rtl_safe(text, "fa") == (
+        f"با {fmt.LRM}/start یا {fmt.LRM}@userinfobot، فایل ({fmt.LRM}.xlsx) را از"
+        f" <b>{fmt.LRM}/export</b> بگیرید"
+    )
+    # Inside a word, a path, a URL or an HTML tag, nothing is added.
+    untouched = 'گزارش report.xlsx و Asia/Tehran و https://t.me/x و sara@example.org <a href="/x">'
+    assert fmt.rtl_safe(untouched, "fa") == untouched
+
+
+def test_rtl_safe_keeps_a_persian_number_after_a_latin_name() -> None:
+    assert fmt.rtl_safe("گروه Sara ۳ نفر", "fa") == f"گروه Sara{fmt.RLM} ۳ نفر"
+    assert fmt.rtl_safe("کارگروه 0: ۲۲ از ۲۸", "fa") == "کارگروه 0: ۲۲ از ۲۸"  # no Latin name
+
+
+def test_rtl_safe_starts_english_lines_that_open_in_persian_left_to_right() -> None:
+    text = "• گروه ۱: 3 of 5\n/help lists the commands"
+    assert (
+        fmt.rtl_safe(text, "en") == f"{fmt.LRM}• گروه ۱{fmt.LRM}: 3 of 5\n/help lists the commands"
+    )
+    assert fmt.RLM not in fmt.rtl_safe("Sara and مریم: 2", "en")
+    persian = "<b>باغچه</b> در سال 1405 &amp; ۱۴۰۵ کاشته شد"  # a Persian text standing in
+    assert fmt.rtl_safe(persian, "en") == persian
+
+
+def test_labels_are_marked_only_with_letters_of_their_readers_language() -> None:
+    assert fmt.rtl_safe_label("English", "fa") == "English"
+    assert fmt.rtl_safe_label("فارسی", "en") == "فارسی"
+    assert fmt.rtl_safe_label("Group 1 (۳ نفر)", "fa") == f"{fmt.RLM}Group 1{fmt.RLM} (۳ نفر)"
 
 
 def test_language_code_decides_until_a_choice() -> None:
