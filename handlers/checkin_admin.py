@@ -165,7 +165,7 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
             id=fmt.number(checkin.id, language), group=escape(group.name(language))
         ),
         "🗓 " + schedule_text(schedule, language),
-        "🌐 " + _("time zone: {zone}").format(zone=schedule.timezone),
+        "🌐 " + _("time zone: {zone}").format(zone=fmt.time_zone(schedule.timezone, language)),
         "⏳ " + _("answers until {window}").format(window=window_text(window, language)),
         "🔔 " + _("reminders: {reminders}").format(reminders=reminders_text(window, language)),
         "📣 "
@@ -654,7 +654,10 @@ async def ask_timezone(
             " for example Europe/Paris."
         ),
         reply_markup=keyboard(
-            [[_button(zone, "zone", checkin.id, index)] for index, zone in enumerate(ZONES)]
+            [
+                [_button(fmt.time_zone(zone, current_language()), "zone", checkin.id, index)]
+                for index, zone in enumerate(ZONES)
+            ]
         ),
     )
 

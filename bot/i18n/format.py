@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.core import get_global
+from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal
 from persiantools.jdatetime import JalaliDate, JalaliDateTime
 
@@ -106,6 +107,18 @@ def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
         weekday = jalali.strftime("%A", locale="fa")
         return localize_digits(f"{weekday} {day(local, 'fa', tz)}، ساعت {local:%H:%M}", "fa")
     return format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=tz, locale="en")
+
+
+@lru_cache(maxsize=256)
+def time_zone(zone: str, language: str) -> str:
+    """A time zone as its reader knows it, by country (and city where the country has several):
+    «وقت ایران», «وقت آلمان (برلین)» in fa, «Iran Time», «Germany (Berlin) Time» in en. An IANA
+    id such as Europe/Berlin is what staff type, not what a person reads; a zone of no country
+    (UTC, Etc/GMT+3), which Babel calls «Unknown Region», keeps its id."""
+    territories, aliases = get_global("zone_territories"), get_global("zone_aliases")
+    if territories.get(aliases.get(zone, zone), "ZZ") == "ZZ":
+        return zone
+    return get_timezone_location(zone, locale=language)
 
 
 def excerpt(text: str, limit: int) -> str:

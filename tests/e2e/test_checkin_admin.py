@@ -61,7 +61,7 @@ async def test_staff_set_the_schedule_from_the_card(staff, bot: BotProcess, sess
     reply = await reza.send("Mars/Olympus")
     assert "نمی‌شناسم" in reply.text
     reply = await reza.send("berlin")
-    assert "منطقهٔ زمانی: Europe/Berlin" in reply.text
+    assert "منطقهٔ زمانی: وقت آلمان (برلین)" in reply.text
 
     await reza.press("📅 ماهانه")
     reply = await reza.send("۴۰")
@@ -79,6 +79,34 @@ async def test_staff_set_the_schedule_from_the_card(staff, bot: BotProcess, sess
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "checkin.edit"))
         ).all()
     assert len(edits) == 5  # two days, the time, the zone, the day of the month
+
+
+async def test_time_zones_are_shown_by_their_names(staff, bot: BotProcess, sessions) -> None:
+    """Time zones read as people name them, in each reader's language, not as IANA ids."""
+    reza = await staff()
+    await new_checkin(reza, sessions)
+    reply = await reza.press("🌐 منطقهٔ زمانی")
+    assert buttons(reply.messages[-1]) == [
+        "وقت ایران",
+        "وقت آلمان (برلین)",
+        "وقت بریتانیا",
+        "وقت کانادا (تورنتو)",
+    ]
+    reply = await reza.press("وقت بریتانیا")
+    assert "منطقهٔ زمانی: وقت بریتانیا" in reply.text and "Europe" not in reply.text
+    assert (await stored(sessions)).schedule["timezone"] == "Europe/London"
+
+    sara = await staff("Sara", "English")
+    await sara.send("/checkins")
+    reply = await sara.press("✏️ #1 Green")
+    assert "time zone: United Kingdom Time" in reply.text
+    reply = await sara.press("🌐 Time zone")
+    assert buttons(reply.messages[-1]) == [
+        "Iran Time",
+        "Germany (Berlin) Time",
+        "United Kingdom Time",
+        "Canada (Toronto) Time",
+    ]
 
 
 async def test_staff_set_window_reminders_summary_and_holidays(

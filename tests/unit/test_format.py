@@ -85,3 +85,10 @@ def test_an_excerpt_is_cut_between_words_and_says_it_was_cut() -> None:
     assert fmt.excerpt("abcdefghijkl", 6) == "abcde…"  # one long word: cut inside it
     assert fmt.excerpt("a  b\nc", 10) == "a b c"
     assert all(len(fmt.excerpt("word " * 20, n)) <= n for n in range(2, 40))
+
+
+def test_time_zones_read_by_name_in_each_language() -> None:
+    assert fmt.time_zone("Asia/Tehran", "fa") == "وقت ایران"
+    assert fmt.time_zone("Europe/Berlin", "en") == "Germany (Berlin) Time"
+    assert fmt.time_zone("Iran", "en") == "Iran Time"  # an old alias of Asia/Tehran
+    assert fmt.time_zone("UTC", "fa") == "UTC"  # Babel's «Unknown Region» is no name
