@@ -339,14 +339,15 @@ def _survey_lines(
             )
             for place, counts in _lowest([*areas, *groups], lambda place: _share(place[1]))[:1]
         ]
-    separator = "؛ " if language == "fa" else "; "
     for label, breakdown in (
         (N_("By area: {rates}"), areas),
         (N_("By working group: {rates}"), groups),
     ):
         if breakdown:
-            rates_text = separator.join(
-                f"{escape(place)} {_rate(*counts, language)}" for place, counts in breakdown
+            rates_text = fmt.listing(
+                (f"{escape(place)} {_rate(*counts, language)}" for place, counts in breakdown),
+                language,
+                semicolons=True,
             )
             lines.append("  " + _(label).format(rates=rates_text))
     return lines

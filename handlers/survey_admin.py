@@ -932,9 +932,13 @@ async def results_text(
     if rates.areas:
         lines.append(
             _("By area: {rates}").format(
-                rates="؛ ".join(
-                    f"{escape(area)} {_rate(*counts, language)}"
-                    for area, counts in rates.areas.items()
+                rates=fmt.listing(
+                    (
+                        f"{escape(area)} {_rate(*counts, language)}"
+                        for area, counts in rates.areas.items()
+                    ),
+                    language,
+                    semicolons=True,
                 )
             )
         )
@@ -945,9 +949,13 @@ async def results_text(
         }
         lines.append(
             _("By working group: {rates}").format(
-                rates="؛ ".join(
-                    f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
-                    for group, counts in rates.groups.items()
+                rates=fmt.listing(
+                    (
+                        f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
+                        for group, counts in rates.groups.items()
+                    ),
+                    language,
+                    semicolons=True,
                 )
             )
         )

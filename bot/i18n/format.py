@@ -44,8 +44,11 @@ def hours(minutes: int | float, language: str) -> str:
     return number(Decimal(minutes) / 60, language)
 
 
-def listing(items: Iterable[str], language: str) -> str:
-    """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en."""
+def listing(items: Iterable[str], language: str, *, semicolons: bool = False) -> str:
+    """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en. Items with commas of
+    their own («1,204 of 2,000 (60%)») go `semicolons` apart: «؛ » in fa, «; » in en."""
+    if semicolons:
+        return ("؛ " if language == "fa" else "; ").join(items)
     return ("، " if language == "fa" else ", ").join(items)
 
 

@@ -92,3 +92,10 @@ def test_time_zones_read_by_name_in_each_language() -> None:
     assert fmt.time_zone("Europe/Berlin", "en") == "Germany (Berlin) Time"
     assert fmt.time_zone("Iran", "en") == "Iran Time"  # an old alias of Asia/Tehran
     assert fmt.time_zone("UTC", "fa") == "UTC"  # Babel's «Unknown Region» is no name
+
+
+def test_listing_sets_figures_apart_with_each_languages_semicolon() -> None:
+    assert fmt.listing(["1,204 of 2,000", "3 of 4"], "en", semicolons=True) == (
+        "1,204 of 2,000; 3 of 4"
+    )
+    assert fmt.listing(["۳ از ۴", "۱ از ۲"], "fa", semicolons=True) == "۳ از ۴؛ ۱ از ۲"
