@@ -118,10 +118,16 @@ def _both(texts: dict[str, str], limit: int) -> str:
     return joined if len(joined) <= limit else pick(texts, DEFAULT_LANGUAGE)[:limit]
 
 
+def _label(texts: dict[str, str], language: str, limit: int | None = None) -> str:
+    """A button's label or a poll's question or option, directed as it is written (a Persian
+    label standing in for a missing English one reads right to left), within Telegram's limit."""
+    return rtl_safe_label(pick(texts, language), written_in(texts, language))[:limit]
+
+
 def render(content: Content, language: str) -> Rendered:
     """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat). The
-    text and the button labels come directed for their reader (`rtl_safe`), in both languages
-    each half for its own."""
+    text, the button labels and a poll's words come directed for their reader (`rtl_safe`), in
+    both languages each half for its own."""
     both = language == "both"
     if both:
         halves = [(content.text.get(lang), lang) for lang in ("fa", "en")]
@@ -132,14 +138,7 @@ def render(content: Content, language: str) -> Rendered:
         # one still reads right to left.
         text = rtl_safe(pick(content.text, language), written_in(content.text, language))
     buttons = [
-        [
-            (
-                rtl_safe_label(pick(button.text, language), language),
-                button.callback_data,
-                button.url,
-            )
-            for button in row
-        ]
+        [(_label(button.text, language), button.callback_data, button.url) for button in row]
         for row in content.buttons
     ]
     if content.poll is None:
@@ -153,6 +152,6 @@ def render(content: Content, language: str) -> Rendered:
         question = _both(poll.question, POLL_QUESTION_MAX)
         options = [_both(option, POLL_OPTION_MAX) for option in poll.options]
     else:
-        question = pick(poll.question, language)[:POLL_QUESTION_MAX]
-        options = [pick(option, language)[:POLL_OPTION_MAX] for option in poll.options]
+        question = _label(poll.question, language, POLL_QUESTION_MAX)
+        options = [_label(option, language, POLL_OPTION_MAX) for option in poll.options]
     return Rendered(text, buttons, question, options, poll.multiple)

@@ -181,16 +181,29 @@ def _marked(part: str, language: str) -> str:
     return _PERSIAN_BEFORE_NUMBER.sub(LRM, part)
 
 
-def _line(line: str, language: str) -> str:
-    if language != "fa" and not _LATIN.search(_MARKUP.sub("", line)):
-        return line  # all in Persian (a name, a text standing in for English): it reads as it is
-    marked = "".join(
-        part if index % 2 else _marked(part, language)
-        for index, part in enumerate(_TAG.split(line))
-    )
+_CODE = re.compile(r"<(/?)(?:code|pre)\b", re.IGNORECASE)
+
+
+def _line(line: str, language: str, in_code: bool) -> tuple[str, bool]:
+    """The line directed, and whether a code block is still open at its end: what is inside
+    one is copied with a tap, and gets no marks."""
+    mark_inside = language == "fa" or _LATIN.search(_MARKUP.sub("", line)) is not None
+    starts_in_code, parts = in_code, []
+    for index, part in enumerate(_TAG.split(line)):
+        if index % 2:
+            if code := _CODE.match(part):
+                in_code = not code.group(1)
+        elif mark_inside and not in_code:
+            part = _marked(part, language)
+        parts.append(part)
+    marked = "".join(parts)
+    if starts_in_code or not mark_inside:
+        # Inside code; or in English, a line all in Persian (a name, a text standing in for a
+        # missing English one), which reads right as it is.
+        return marked, in_code
     own, other = (RLM, "L") if language == "fa" else (LRM, "R")
     first = _first_strong_direction(marked)
-    return own + marked if first == other and not marked.startswith(own) else marked
+    return (own + marked if first == other and not marked.startswith(own) else marked), in_code
 
 
 def rtl_safe(text: str, language: str) -> str:
@@ -202,7 +215,11 @@ def rtl_safe(text: str, language: str) -> str:
     are kept, so the text can pass twice."""
     if not text:
         return text
-    return "\n".join(_line(line, language) for line in text.split("\n"))
+    lines, in_code = [], False
+    for line in text.split("\n"):
+        directed, in_code = _line(line, language, in_code)
+        lines.append(directed)
+    return "\n".join(lines)
 
 
 def rtl_safe_label(text: str, language: str) -> str:

@@ -14,7 +14,7 @@ from aiogram.methods import SendMessage
 from babel.messages.pofile import read_po
 from bidi import get_base_level, get_display
 
-from bot.delivery.content import Content, render
+from bot.delivery.content import Button, Content, Poll, render
 from bot.i18n import format as fmt
 from bot.telegram.rtl import right_to_left
 
@@ -133,3 +133,22 @@ def test_catalogs_carry_no_direction_marks(language: str) -> None:
     fights it."""
     marked = [msgid for msgid, text in _entries(language) if re.search("[\u200e\u200f]", text)]
     assert not marked
+
+
+def test_the_outbox_directs_each_text_as_it_is_written() -> None:
+    """A Persian text, label or poll standing in for a missing English one reads right to left
+    for an English reader too; Latin labels are left as they are."""
+    content = Content(
+        text={"fa": "Hamgam می‌گوید /start"},
+        buttons=[[Button({"fa": "Group 1 (۳ نفر)"}, "g"), Button({"fa": "English"}, "e")]],
+        poll=Poll({"fa": "Sara یا مریم؟"}, [{"fa": "Sara"}, {"fa": "مریم"}]),
+    )
+    for language in ("fa", "en"):
+        shown = render(content, language)
+        assert shown.text == f"{fmt.RLM}Hamgam می‌گوید {fmt.LRM}/start"
+        assert [label for label, _, _ in shown.buttons[0]] == [
+            f"{fmt.RLM}Group 1{fmt.RLM} (۳ نفر)",
+            "English",
+        ]
+        assert shown.poll_question == f"{fmt.RLM}Sara یا مریم؟"
+        assert shown.poll_options == ["Sara", "مریم"]

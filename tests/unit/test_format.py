@@ -47,6 +47,12 @@ def test_rtl_safe_keeps_commands_names_and_extensions_whole_inside_persian_lines
     # Inside a word, a path, a URL or an HTML tag, nothing is added.
     untouched = 'گزارش report.xlsx و Asia/Tehran و https://t.me/x و sara@example.org <a href="/x">'
     assert fmt.rtl_safe(untouched, "fa") == untouched
+    # Nor in code, which a tap copies: a line opening with it is still directed.
+    code = "<code>/start Sara ۳</code> را بفرستید\n<pre>@a\n/b</pre>"
+    assert (
+        fmt.rtl_safe(code, "fa")
+        == f"{fmt.RLM}<code>/start Sara ۳</code> را بفرستید\n{fmt.RLM}<pre>@a\n/b</pre>"
+    )
 
 
 def test_rtl_safe_keeps_a_persian_number_after_a_latin_name() -> None:
