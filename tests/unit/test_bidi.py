@@ -76,8 +76,9 @@ def outgoing(text: str, language: str) -> str:
     return method.text
 
 
-def problems(text: str) -> list[str]:
-    """Each token that a reader would see broken or out of place, with the line it is in."""
+def problems(text: str, value: str = "") -> list[str]:
+    """Each token that a reader would see broken or out of place, with the line it is in; and
+    the value filled in, when it is not shown whole (a Persian one, as right-to-left letters)."""
     found = []
     for line in text.split("\n"):
         marked = html.unescape(re.sub(r"<[^>]*>", "", line))
@@ -85,6 +86,10 @@ def problems(text: str) -> list[str]:
             continue
         plain, shown = marked.translate(MARKS), get_display(marked).translate(MARKS)
         rtl = get_base_level(marked) == 1
+        if value and value in plain:
+            whole = value[::-1] if PERSIAN_WORD.search(value) else value
+            if whole not in shown:
+                found.append(f"{value!r} broken in {shown!r}")
         for match in TOKEN.finditer(plain):
             token = match.group()
             if token not in shown:
@@ -114,9 +119,8 @@ def test_every_entry_keeps_commands_names_and_files_whole_and_in_place(language:
     for msgid, text in entries:
         for sample in samples(language) if _placeholders(text) else [""]:
             filled = text.format_map(_Values(sample)) if sample else text
-            broken += [
-                f"{msgid[:50]!r}: {problem}" for problem in problems(outgoing(filled, language))
-            ]
+            shown = problems(outgoing(filled, language), sample)
+            broken += [f"{msgid[:50]!r}: {problem}" for problem in shown]
     assert not broken, "\n".join(broken[:40]) + f"\n… {len(broken)} in all"
 
 
