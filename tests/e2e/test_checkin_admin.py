@@ -95,6 +95,12 @@ async def test_time_zones_are_shown_by_their_names(staff, bot: BotProcess, sessi
     reply = await reza.press("وقت بریتانیا")
     assert "منطقهٔ زمانی: وقت بریتانیا" in reply.text and "Europe" not in reply.text
     assert (await stored(sessions)).schedule["timezone"] == "Europe/London"
+    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.send("پاریس")  # typed by its city, in Persian
+    assert "منطقهٔ زمانی: وقت فرانسه" in reply.text
+    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.send("وقت بریتانیا")  # or as the button said
+    assert "منطقهٔ زمانی: وقت بریتانیا" in reply.text
 
     sara = await staff("Sara", "English")
     await sara.send("/checkins")
