@@ -170,7 +170,7 @@ _MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
 _OPENER = re.compile(r"(?<![A-Za-z0-9_/@.:\u200e])(?=[/@.][A-Za-z])")
 # A Latin name (with its number: «Group 1») just before a Persian number («Sara ۳ نفر»): the
 # number would join the Latin run and read before the name.
-_LATIN_BEFORE_NUMBER = re.compile(r"([A-Za-z][\w.\-]*(?: [0-9]+)*)(?=[ :(«–-]*[۰-۹])")
+_LATIN_BEFORE_NUMBER = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*(?: [0-9]+)*)(?=[ :(«–-]*[۰-۹])")
 # The same in English: a Persian name before a number («گروه ۱: 3 of 5», «نارمک 5 of 6»).
 _PERSIAN_BEFORE_NUMBER = re.compile(r"(?<=[\u0600-\u06ff])(?=[ :(«–-]*[0-9])")
 

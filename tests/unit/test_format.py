@@ -1,5 +1,8 @@
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.i18n import format as fmt
 from bot.i18n import language_from_code
 
@@ -105,3 +108,39 @@ def test_listing_sets_figures_apart_with_each_languages_semicolon() -> None:
         "1,204 of 2,000; 3 of 4"
     )
     assert fmt.listing(["۳ از ۴", "۱ از ۲"], "fa", semicolons=True) == "۳ از ۴؛ ۱ از ۲"
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "/start",
+                "@sara",
+                ".xlsx",
+                "Sara",
+                "Group 1",
+                "مریم",
+                "۳",
+                "3",
+                " ",
+                "\n",
+                ":",
+                "(",
+                "<b>",
+                "</b>",
+                "<code>",
+                "</code>",
+                "&amp;",
+                "\u200e",
+                "\u200f",
+                "https://t.me/x",
+            ]
+        )
+    ).map("".join),
+    st.sampled_from(["fa", "en"]),
+)
+def test_rtl_safe_only_adds_marks_and_adds_them_once(text: str, language: str) -> None:
+    marked = fmt.rtl_safe(text, language)
+    assert fmt.rtl_safe(marked, language) == marked
+    unmarked = str.maketrans("", "", fmt.LRM + fmt.RLM)
+    assert marked.translate(unmarked) == text.translate(unmarked)
