@@ -135,7 +135,8 @@ def test_the_check_sees_a_flipped_command() -> None:
 def test_catalogs_carry_no_direction_marks(language: str) -> None:
     """Direction is the sender's job (`rtl_safe`): a mark typed into an entry doubles it or
     fights it."""
-    marked = [msgid for msgid, text in _entries(language) if re.search("[\u200e\u200f]", text)]
+    controls = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"  # marks, embeddings, isolates
+    marked = [msgid for msgid, text in _entries(language) if re.search(controls, text)]
     assert not marked
 
 
