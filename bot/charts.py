@@ -309,9 +309,8 @@ def _number(value: float, language: str) -> str:
 
 def _text(text: str, language: str, limit: int = LABEL_LIMIT) -> str:
     """One line, cut with an ellipsis. Characters DejaVu lacks (emoji) become a box up front: they
-    would render as one anyway, but with a warning per glyph per draw. In fa, text with Persian in
-    it is laid out right-to-left even when it opens with a Latin word; all-Latin text stays LTR
-    so its punctuation does not jump."""
+    would render as one anyway, but with a warning per glyph per draw. Directed as a label
+    (`rtl_safe_label`)."""
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
@@ -320,8 +319,7 @@ def _text(text: str, language: str, limit: int = LABEL_LIMIT) -> str:
         char if ord(char) in covered or unicodedata.category(char) == "Cf" else MISSING_GLYPH
         for char in flat
     )
-    has_rtl = any(unicodedata.bidirectional(char) in ("R", "AL") for char in flat)
-    return fmt.rtl_safe(flat, language) if has_rtl else flat
+    return fmt.rtl_safe_label(flat, language)
 
 
 @functools.cache

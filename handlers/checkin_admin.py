@@ -165,7 +165,7 @@ def card_text(checkin: Checkin, group: Group, language: str) -> str:
             id=fmt.number(checkin.id, language), group=escape(group.name(language))
         ),
         "🗓 " + schedule_text(schedule, language),
-        "🌐 " + _("Time zone: {zone}").format(zone=fmt.zone(schedule.timezone, language)),
+        "🌐 " + _("Time zone: {zone}").format(zone=fmt.time_zone(schedule.timezone, language)),
         "⏳ " + _("Answers are taken until {window}").format(window=window_text(window, language)),
         "🔔 " + _("Reminders: {reminders}").format(reminders=reminders_text(window, language)),
         "📣 "
@@ -657,7 +657,7 @@ async def ask_timezone(
         ),
         reply_markup=keyboard(
             [
-                [_button(fmt.zone(zone, current_language()), "zone", checkin.id, index)]
+                [_button(fmt.time_zone(zone, current_language()), "zone", checkin.id, index)]
                 for index, zone in enumerate(ZONES)
             ]
         ),

@@ -341,14 +341,15 @@ def _survey_lines(
             )
             for place, counts in _lowest([*areas, *groups], lambda place: _share(place[1]))[:1]
         ]
-    separator = "؛ " if language == "fa" else "; "
     for label, breakdown in (
         (N_("By area: {rates}"), areas),
         (N_("By working group: {rates}"), groups),
     ):
         if breakdown:
-            rates_text = separator.join(
-                f"{escape(place)} {_rate(*counts, language)}" for place, counts in breakdown
+            rates_text = fmt.listing(
+                (f"{escape(place)} {_rate(*counts, language)}" for place, counts in breakdown),
+                language,
+                semicolons=True,
             )
             lines.append("  " + _(label).format(rates=rates_text))
     return lines
@@ -526,8 +527,8 @@ def _shown_at_least(html: str) -> int:
 
 def _messages(sections: list[str], language: str) -> list[str]:
     """Sections packed into messages, a break only between two of them unless one alone is
-    longer than a message (then split at its lines). Measured with the right-to-left marks the
-    bot adds to Persian lines, added here already (the marking is idempotent)."""
+    longer than a message (then split at its lines). Measured with the direction marks the bot
+    adds (`rtl_safe`), added here already (the marking is idempotent)."""
     messages: list[str] = []
     for section in (rtl_safe(section, language) for section in sections):
         joined = f"{messages[-1]}\n\n{section}" if messages else section

@@ -953,13 +953,16 @@ async def results_text(
             ),
             _response_rate(*rates.total, language),
         ]
-    separator = "؛ " if language == "fa" else "; "
     if rates.areas:
         lines.append(
             _("By area: {rates}").format(
-                rates=separator.join(
-                    f"{escape(area)} {_rate(*counts, language)}"
-                    for area, counts in rates.areas.items()
+                rates=fmt.listing(
+                    (
+                        f"{escape(area)} {_rate(*counts, language)}"
+                        for area, counts in rates.areas.items()
+                    ),
+                    language,
+                    semicolons=True,
                 )
             )
         )
@@ -970,9 +973,13 @@ async def results_text(
         }
         lines.append(
             _("By working group: {rates}").format(
-                rates=separator.join(
-                    f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
-                    for group, counts in rates.groups.items()
+                rates=fmt.listing(
+                    (
+                        f"{escape(names.get(group, '—'))} {_rate(*counts, language)}"
+                        for group, counts in rates.groups.items()
+                    ),
+                    language,
+                    semicolons=True,
                 )
             )
         )

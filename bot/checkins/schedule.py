@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.core import get_global
+from babel.dates import get_timezone_location
 from persiantools.jdatetime import JalaliDate
+
+from bot.i18n import LANGUAGES
+from bot.i18n import format as fmt
 
 Calendar = Literal["jalali", "gregorian"]
 SEARCH_DAYS = 800  # far enough for a monthly schedule whose next months are all skipped
@@ -143,7 +149,8 @@ class Window:
 
 
 def find_timezone(typed: str) -> str | None:
-    """An IANA zone from what staff type: «Europe/Berlin», «europe/berlin» or just «Berlin»."""
+    """An IANA zone from what staff type: «Europe/Berlin», «europe/berlin» or just «Berlin»;
+    or its name as the bot shows it, or its city, in Persian or English («وقت ایران», «برلین»)."""
     wanted = typed.strip().replace(" ", "_").casefold()
     if not wanted:
         return None
@@ -152,7 +159,23 @@ def find_timezone(typed: str) -> str | None:
         if zone.casefold() == wanted:
             return zone
     cities = [zone for zone in zones if zone.rsplit("/", 1)[-1].casefold() == wanted]
-    return cities[0] if len(cities) == 1 else None
+    if len(cities) == 1:
+        return cities[0]
+    return _zones_by_name().get(" ".join(typed.split()).casefold())
+
+
+@cache
+def _zones_by_name() -> dict[str, str]:
+    """Each zone's name (`fmt.time_zone`) and city as Babel gives them in both languages,
+    leaving out old aliases (Iran for Asia/Tehran) and any name two zones share."""
+    aliases = get_global("zone_aliases")
+    found: dict[str, set[str]] = {}
+    for zone in available_timezones() - set(aliases):
+        for language in LANGUAGES:
+            city = get_timezone_location(zone, locale=language, return_city=True)
+            for name in (fmt.time_zone(zone, language), city):
+                found.setdefault(name.casefold(), set()).add(zone)
+    return {name: zones.pop() for name, zones in found.items() if len(zones) == 1}
 
 
 def _month_day(day: date, calendar: Calendar) -> int:

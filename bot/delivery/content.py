@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from bot.i18n import DEFAULT_LANGUAGE
-from bot.i18n.format import rtl_safe
+from bot.i18n.format import rtl_safe, rtl_safe_label
 
 MediaKind = Literal["photo", "document"]
 
@@ -85,14 +85,17 @@ class Content:
         )
 
 
+def written_in(texts: dict[str, str], language: str) -> str:
+    """The language `pick` takes the text in: this one, or the other one when it is missing."""
+    for candidate in (language, DEFAULT_LANGUAGE, *texts):
+        if texts.get(candidate):
+            return candidate
+    return language
+
+
 def pick(texts: dict[str, str], language: str) -> str:
     """The text in this language, or in the other one when it is missing."""
-    if texts.get(language):
-        return texts[language]
-    for other in (DEFAULT_LANGUAGE, *texts):
-        if texts.get(other):
-            return texts[other]
-    return ""
+    return texts.get(written_in(texts, language)) or ""
 
 
 @dataclass(frozen=True)
@@ -115,19 +118,27 @@ def _both(texts: dict[str, str], limit: int) -> str:
     return joined if len(joined) <= limit else pick(texts, DEFAULT_LANGUAGE)[:limit]
 
 
+def _label(texts: dict[str, str], language: str, limit: int | None = None) -> str:
+    """A button's label or a poll's question or option, directed as it is written (a Persian
+    label standing in for a missing English one reads right to left), within Telegram's limit."""
+    return rtl_safe_label(pick(texts, language), written_in(texts, language))[:limit]
+
+
 def render(content: Content, language: str) -> Rendered:
     """`language` is "fa", "en" or "both" (one after the other, for a mixed group chat). The
-    text comes directed for its reader: right-to-left marks in Persian only, so in both
-    languages in the Persian half only."""
+    text, the button labels and a poll's words come directed for their reader (`rtl_safe`), in
+    both languages each half for its own."""
     both = language == "both"
     if both:
         halves = [(content.text.get(lang), lang) for lang in ("fa", "en")]
         text = "\n\n— — —\n\n".join(rtl_safe(half, lang) for half, lang in halves if half)
         language = DEFAULT_LANGUAGE
     else:
-        text = rtl_safe(pick(content.text, language), language)
+        # Directed as what it is written in: a Persian text standing in for a missing English
+        # one still reads right to left.
+        text = rtl_safe(pick(content.text, language), written_in(content.text, language))
     buttons = [
-        [(pick(button.text, language), button.callback_data, button.url) for button in row]
+        [(_label(button.text, language), button.callback_data, button.url) for button in row]
         for row in content.buttons
     ]
     if content.poll is None:
@@ -141,6 +152,6 @@ def render(content: Content, language: str) -> Rendered:
         question = _both(poll.question, POLL_QUESTION_MAX)
         options = [_both(option, POLL_OPTION_MAX) for option in poll.options]
     else:
-        question = pick(poll.question, language)[:POLL_QUESTION_MAX]
-        options = [pick(option, language)[:POLL_OPTION_MAX] for option in poll.options]
+        question = _label(poll.question, language, POLL_QUESTION_MAX)
+        options = [_label(option, language, POLL_OPTION_MAX) for option in poll.options]
     return Rendered(text, buttons, question, options, poll.multiple)

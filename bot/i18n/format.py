@@ -6,6 +6,7 @@ Persian come from persiantools and digits are mapped after Babel has placed the 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -13,14 +14,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, get_timezone, get_timezone_location
+from babel.core import get_global
+from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal
 from persiantools.jdatetime import JalaliDate, JalaliDateTime
 
 from bot.i18n.normalize import ASCII_DIGITS, PERSIAN_DIGITS
 
 TEHRAN = ZoneInfo("Asia/Tehran")
-RLM = "\u200f"
+RLM, LRM = "\u200f", "\u200e"  # right-to-left and left-to-right marks
 _TO_PERSIAN_DIGITS = str.maketrans(ASCII_DIGITS, PERSIAN_DIGITS)
 
 
@@ -42,8 +44,11 @@ def hours(minutes: int | float, language: str) -> str:
     return number(Decimal(minutes) / 60, language)
 
 
-def listing(items: Iterable[str], language: str) -> str:
-    """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en."""
+def listing(items: Iterable[str], language: str, *, semicolons: bool = False) -> str:
+    """Items one after another: «مریم، ندا» in fa, «Maryam, Neda» in en. Items with commas of
+    their own («1,204 of 2,000 (60%)») go `semicolons` apart: «؛ » in fa, «; » in en."""
+    if semicolons:
+        return ("؛ " if language == "fa" else "; ").join(items)
     return ("، " if language == "fa" else ", ").join(items)
 
 
@@ -108,13 +113,15 @@ def moment(value: datetime, language: str, tz: ZoneInfo = TEHRAN) -> str:
 
 
 @lru_cache(maxsize=256)
-def zone(name: str, language: str) -> str:
-    """A time zone as a reader knows it, by Babel's localized name: Asia/Tehran is «وقت ایران»
-    in fa and «Iran Time» in en, Europe/Berlin «وقت آلمان (برلین)». A zone that names no place
-    (UTC, Etc/GMT+3) keeps its id, which is how people know it."""
-    if "/" not in name or name.startswith("Etc/"):
-        return name
-    return get_timezone_location(get_timezone(name), locale=language)
+def time_zone(zone: str, language: str) -> str:
+    """A time zone as its reader knows it, by country (and city where the country has several):
+    «وقت ایران», «وقت آلمان (برلین)» in fa, «Iran Time», «Germany (Berlin) Time» in en. An IANA
+    id such as Europe/Berlin is what staff type, not what a person reads; a zone of no country
+    (UTC, Etc/GMT+3), which Babel calls «Unknown Region», keeps its id."""
+    territories, aliases = get_global("zone_territories"), get_global("zone_aliases")
+    if territories.get(aliases.get(zone, zone), "ZZ") == "ZZ":
+        return zone
+    return get_timezone_location(zone, locale=language)
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -145,13 +152,8 @@ def both_calendars(value: date | datetime, tz: ZoneInfo = TEHRAN) -> str:
 
 def _first_strong_direction(line: str) -> str | None:
     """'L' or 'R' for the first strongly directional character, skipping HTML tags."""
-    in_tag = False
-    for char in line:
-        if char == "<":
-            in_tag = True
-        elif char == ">" and in_tag:
-            in_tag = False
-        elif not in_tag:
+    for part in _TAG.split(line)[::2]:
+        for char in part:
             kind = unicodedata.bidirectional(char)
             if kind == "L":
                 return "L"
@@ -160,12 +162,71 @@ def _first_strong_direction(line: str) -> str | None:
     return None
 
 
+_LATIN = re.compile("[A-Za-z]")
+_TAG = re.compile(r"(<[^>]*>)")  # the texts are HTML: a «<» in a text is written «&lt;»
+_MARKUP = re.compile(r"<[^>]*>|&#?\w+;")
+# A «/», «@» or «.» that opens a Latin word (/start, @name, .xlsx), not one inside a word,
+# a path or a URL: between Persian letters the bidi algorithm sends it to the Persian side.
+_OPENER = re.compile(r"(?<![A-Za-z0-9_/@.:\u200e])(?=[/@.][A-Za-z])")
+# A Latin name (with its number: «Group 1») just before a Persian number («Sara ۳ نفر»): the
+# number would join the Latin run and read before the name.
+_LATIN_BEFORE_NUMBER = re.compile(r"([A-Za-z][A-Za-z0-9_.\-]*(?: [0-9]+)*)(?=[ :(«–-]*[۰-۹])")
+# The same in English: a Persian name before a number («گروه ۱: 3 of 5», «نارمک 5 of 6»).
+_PERSIAN_BEFORE_NUMBER = re.compile(r"(?<=[\u0600-\u06ff])(?=[ :(«–-]*[0-9])")
+
+
+def _marked(part: str, language: str) -> str:
+    if language == "fa":
+        return _LATIN_BEFORE_NUMBER.sub(rf"\1{RLM}", _OPENER.sub(LRM, part))
+    return _PERSIAN_BEFORE_NUMBER.sub(LRM, part)
+
+
+_CODE = re.compile(r"<(/?)(?:code|pre)\b", re.IGNORECASE)
+
+
+def _line(line: str, language: str, in_code: bool) -> tuple[str, bool]:
+    """The line directed, and whether a code block is still open at its end: what is inside
+    one is copied with a tap, and gets no marks."""
+    mark_inside = language == "fa" or _LATIN.search(_MARKUP.sub("", line)) is not None
+    starts_in_code, parts = in_code, []
+    for index, part in enumerate(_TAG.split(line)):
+        if index % 2:
+            if code := _CODE.match(part):
+                in_code = not code.group(1)
+        elif mark_inside and not in_code:
+            part = _marked(part, language)
+        parts.append(part)
+    marked = "".join(parts)
+    if starts_in_code or not mark_inside:
+        # Inside code; or in English, a line all in Persian (a name, a text standing in for a
+        # missing English one), which reads right as it is.
+        return marked, in_code
+    own, other = (RLM, "L") if language == "fa" else (LRM, "R")
+    first = _first_strong_direction(marked)
+    return (own + marked if first == other and not marked.startswith(own) else marked), in_code
+
+
 def rtl_safe(text: str, language: str) -> str:
-    """In Persian, start with RLM every line that would otherwise be laid out left-to-right
-    (a line opening with a Latin word, an @name or a /command)."""
-    if language != "fa":
+    """Each line laid out in its reader's direction, whatever Latin or Persian is in it (Telegram
+    gives each line the direction of its first strong letter): in Persian, RLM starts a line
+    that opens with a Latin word, an @name or a /command, and LRM keeps a /command, an @name or
+    a .xlsx whole («‎/start», not «start/»); in English, LRM starts a line that opens with a
+    Persian name. A number keeps to its side of a name in the other script. Marks already there
+    are kept, so the text can pass twice."""
+    if not text:
         return text
-    return "\n".join(
-        RLM + line if _first_strong_direction(line) == "L" and not line.startswith(RLM) else line
-        for line in text.split("\n")
-    )
+    lines, in_code = [], False
+    for line in text.split("\n"):
+        directed, in_code = _line(line, language, in_code)
+        lines.append(directed)
+    return "\n".join(lines)
+
+
+def rtl_safe_label(text: str, language: str) -> str:
+    """A button label or a chart's label, a line of its own: marked as `rtl_safe` marks a line
+    only when it has letters of its reader's language. All in the other script («English» among
+    Persian buttons, «فارسی» or a Persian name among English ones) it reads right as it is."""
+    own = ("R", "AL") if language == "fa" else ("L",)
+    if any(unicodedata.bidirectional(char) in own for char in text):
+        return rtl_safe(text, language)
+    return text

@@ -276,7 +276,7 @@ def _bot(settings: Settings, i18n: I18n) -> Bot:
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
     bot.session.middleware(RightToLeftLines(i18n))
-    bot.session.middleware(FitTelegramLimits())  # after the RLM marks, which count too
+    bot.session.middleware(FitTelegramLimits())  # after the direction marks, which count too
     bot.session.middleware(KeepResponseModels())
     bot.session.middleware(SameEditIsDone())
     return bot

@@ -7,15 +7,15 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject
+from aiogram.types import InlineKeyboardMarkup, TelegramObject
 from aiogram.utils.i18n import I18n
 
-from bot.i18n.format import rtl_safe
+from bot.i18n.format import rtl_safe, rtl_safe_label
 
 
 class RightToLeftLines(BaseRequestMiddleware):
-    """Every text and caption a handler sends in Persian gets RLM on its left-to-right lines,
-    in one place rather than in every handler.
+    """Every text, caption and button label a handler sends is laid out for its reader
+    (`rtl_safe`), in one place rather than in every handler.
 
     It acts only while a reader's language is set (an update being handled, or a job speaking
     in one language). Without one the text is already directed for its reader: a reply a handler
@@ -57,9 +57,22 @@ class RightToLeftReplies(BaseMiddleware):
 
 
 def right_to_left(method: TelegramMethod[Any], language: str) -> None:
-    if language != "fa":
-        return
+    """Text, caption and button labels, each line in the reader's direction (`rtl_safe`)."""
     for name in ("text", "caption"):
         value = getattr(method, name, None)
         if isinstance(value, str):
             setattr(method, name, rtl_safe(value, language))
+    markup = getattr(method, "reply_markup", None)
+    if isinstance(markup, InlineKeyboardMarkup):
+        # A copy: a keyboard built once may go to readers of the other language too.
+        method.reply_markup = markup.model_copy(
+            update={
+                "inline_keyboard": [
+                    [
+                        button.model_copy(update={"text": rtl_safe_label(button.text, language)})
+                        for button in row
+                    ]
+                    for row in markup.inline_keyboard
+                ]
+            }
+        )

@@ -290,7 +290,7 @@ class Sender:
     @staticmethod
     def _parts(rendered: Rendered, content: Content) -> list[str]:
         """The text in parts that each fit Telegram's limit: a caption first when there are
-        files (an album's is its first file's). The text comes with its RLM marks (`render`),
+        files (an album's is its first file's). The text comes with its direction marks (`render`),
         which count too."""
         text = rendered.text
         if rendered.poll_options or not text:

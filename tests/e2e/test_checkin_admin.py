@@ -84,6 +84,40 @@ async def test_staff_set_the_schedule_from_the_card(staff, bot: BotProcess, sess
     assert len(edits) == 5  # two days, the time, the zone, the day of the month
 
 
+async def test_time_zones_are_shown_by_their_names(staff, bot: BotProcess, sessions) -> None:
+    """Time zones read as people name them, in each reader's language, not as IANA ids."""
+    reza = await staff()
+    await new_checkin(reza, sessions)
+    reply = await reza.press("🌐 منطقهٔ زمانی")
+    assert buttons(reply.messages[-1]) == [
+        "وقت ایران",
+        "وقت آلمان (برلین)",
+        "وقت بریتانیا",
+        "وقت کانادا (تورنتو)",
+    ]
+    reply = await reza.press("وقت بریتانیا")
+    assert "منطقهٔ زمانی: وقت بریتانیا" in reply.text and "Europe" not in reply.text
+    assert (await stored(sessions)).schedule["timezone"] == "Europe/London"
+    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.send("پاریس")  # typed by its city, in Persian
+    assert "منطقهٔ زمانی: وقت فرانسه" in reply.text
+    await reza.press("🌐 منطقهٔ زمانی")
+    reply = await reza.send("وقت بریتانیا")  # or as the button said
+    assert "منطقهٔ زمانی: وقت بریتانیا" in reply.text
+
+    sara = await staff("Sara", "English")
+    await sara.send("/checkins")
+    reply = await sara.press("✏️ #1 Green")
+    assert "time zone: United Kingdom Time" in reply.text
+    reply = await sara.press("🌐 Time zone")
+    assert buttons(reply.messages[-1]) == [
+        "Iran Time",
+        "Germany (Berlin) Time",
+        "United Kingdom Time",
+        "Canada (Toronto) Time",
+    ]
+
+
 async def test_staff_set_window_reminders_summary_and_holidays(
     staff, bot: BotProcess, sessions
 ) -> None:

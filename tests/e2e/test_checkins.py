@@ -276,7 +276,7 @@ async def test_two_members_with_one_name_are_two_people_in_the_summary(
     summary = await summary_of(reza)
     assert "۱ نفر از ۲ نفر" in summary and "۵۰٪" in summary
     assert "پاسخ ندادند: علی (۲)" in summary
-    assert "• علی (@ali_tehrani): دیوارنگاری مدرسه" in summary
+    assert f"• علی ({fmt.LRM}@ali_tehrani): دیوارنگاری مدرسه" in summary  # not «ali_tehrani@»
     assert summary.count("دیوارنگاری مدرسه") == 1
 
 

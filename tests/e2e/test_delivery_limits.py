@@ -35,7 +35,8 @@ from tests.e2e.timeline import (
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """The words as a reader sees them: the direction marks the bot adds are invisible."""
+    return " ".join(text.replace("\u200e", "").replace("\u200f", "").split())
 
 
 def shown(html: str) -> str:
@@ -50,7 +51,7 @@ ASKED = tuple(
 
 def long_answer(who: str, question: int) -> str:
     """Near the longest answer a check-in takes (2,000 characters), marked to be found."""
-    return f"[{who}{question}] " + "درختان پارک محله را آب دادیم و کاشتیم " * 51 + f"[/{who}]"
+    return f"[{who}{question}] " + "درختان پارک محله را آب دادیم و کاشتیم " * 51 + f"[{who}.]"
 
 
 async def answer_at_length(someone: Person, who: str) -> list[str]:
@@ -90,7 +91,7 @@ async def test_a_check_in_summary_too_long_for_one_message_arrives_whole_in_part
     by_sara = await answer_at_length(sara, "S")
 
     machine.travel_to(after_closing(due))
-    await eventually(lambda: inbox_has(reza, "[/S]"))
+    await eventually(lambda: inbox_has(reza, "[S.]"))
     assert set(await wait_until_delivered(sessions)) == {"sent"}  # no part failed
 
     posted = await client.messages(chat["id"], sender="bot")

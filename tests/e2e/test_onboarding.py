@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n.format import RLM
+from bot.i18n.format import LRM, RLM
 from bot.people.models import Person as PersonRow
 from bot.people.models import PersonRole, Role
 from tests.e2e.harness import BotProcess, buttons, granted, plain
@@ -76,7 +76,8 @@ async def test_lines_starting_left_to_right_are_marked_in_persian(resident) -> N
     reply = await maryam.send("/help")
     raw_lines = reply.messages[-1]["text"].split("\n")
     command_lines = [line for line in raw_lines if "/start" in line or "/help" in line]
-    assert command_lines and all(line.startswith(RLM) for line in command_lines)
+    # RLM for the line's direction, LRM to keep the command whole (RLM alone shows «start/»)
+    assert command_lines and all(line.startswith(RLM + LRM + "/") for line in command_lines)
 
 
 async def test_a_restart_mid_onboarding_resumes_where_the_person_was(

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from persiantools.jdatetime import JalaliDate
 
-from bot.checkins.schedule import Schedule, Window
+from bot.checkins.schedule import Schedule, Window, find_timezone
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 SATURDAY, WEDNESDAY = 5, 2
@@ -93,3 +93,10 @@ def test_a_schedule_survives_storage() -> None:
 def test_nonsense_schedules_are_refused(arguments: dict) -> None:
     with pytest.raises(ValueError):
         Schedule(at=time(9, 0), **arguments)
+
+
+def test_a_time_zone_is_found_by_its_id_its_city_or_its_name_in_either_language() -> None:
+    assert find_timezone("europe/berlin") == find_timezone("Berlin") == "Europe/Berlin"
+    assert find_timezone("برلین") == find_timezone("وقت آلمان (برلین)") == "Europe/Berlin"
+    assert find_timezone("تهران") == find_timezone("Iran Time") == "Asia/Tehran"  # not «Iran»
+    assert find_timezone("Mars/Olympus") is None
