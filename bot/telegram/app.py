@@ -310,13 +310,15 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
         )
     hamgam.scheduler.start()
     # What start-up built (aiogram's and pydantic's models, SQLAlchemy's mappers) lives as long
-    # as the process: keep it out of the collector, whose full passes stall the event loop.
-    gc.collect()
+    # as the process: keep it out of the collector, whose full passes stall the event loop. It
+    # is frozen without a collection first (0.1 s): `hamgam run` starts with the collector off,
+    # and the few cycles start-up left behind stay.
     gc.freeze()
     # Each update allocates a few thousand short-lived objects, nearly all freed by reference
     # counting; at Python's default threshold (700) the collector ran several times an update.
     # Measured with `python -m bench.answers try`: about 8% more answers a second.
     gc.set_threshold(20_000, 20, 20)
+    gc.enable()
     hamgam.ready.set()
     log.info("Hamgam is up as @%s", me.username)
 
