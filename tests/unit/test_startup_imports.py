@@ -26,6 +26,8 @@ FEATURE_LIBRARIES = (
     "icalendar",  # meeting invitations
     "dateutil",
     "redis",  # replicas
+    "alembic",  # migrating (the schema is checked at start without it)
+    "mako",
 )
 
 
