@@ -387,7 +387,7 @@ async def serve_bare(port: int, secret: str, storing_in: str | None = None) -> N
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    gc.collect()  # as the bot does once started
+    gc.collect()  # what it built kept out of the collector, as the bot does once started
     gc.freeze()
     await asyncio.Event().wait()
 

@@ -5,11 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.db import create_engine
 from bot.models import Base
-from bot.schema import current_revision, head_revision, upgrade
+from bot.schema import alembic_config, current_revision, head_revision, upgrade
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:

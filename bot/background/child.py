@@ -26,15 +26,17 @@ STOP_WAIT_S = 5.0
 ERROR_TAIL = 2000  # characters of the child's stderr kept for the log and the job's error
 
 Progress = Callable[[int, int | None], Awaitable[None]]
+Early = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class ChildFailed(Exception):
     """The work stopped with an error; the message says what, for the log."""
 
 
-async def run(spec: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Runs the work `spec` names in a child process and returns its result; a cancelled
-    call stops the child first."""
+async def run(spec: dict[str, Any], progress: Progress, early: Early) -> dict[str, Any]:
+    """Runs the work `spec` names in a child process and returns its result (parts of it
+    ready before the rest go to `early` as they come); a cancelled call stops the child
+    first."""
     environment = dict(os.environ)
     # The child runs the same code as the bot, wherever it was started from.
     environment["PYTHONPATH"] = os.pathsep.join(
@@ -63,6 +65,8 @@ async def run(spec: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 continue
             if "progress" in event:
                 await progress(*event["progress"])
+            elif "part" in event:
+                await early(event["part"])
             elif "result" in event:
                 result = event["result"]
         code = await process.wait()

@@ -149,9 +149,17 @@ class Runner:
                 await jobs.beat(session, job.id, done, total)
             await self._show(job, done, total)
 
+        delivered = 0  # messages of the result already enqueued, from parts sent early
+
+        async def early(part: dict[str, Any]) -> None:
+            nonlocal delivered
+            contents = self.surface.results(job, part)
+            await self._deliver(job, contents, first=delivered)
+            delivered += len(contents)
+
         beating = asyncio.create_task(self._beat(job.id))
         try:
-            result = await child.run(spec, progress)
+            result = await child.run(spec, progress, early)
         except asyncio.CancelledError:
             # Shutdown, or the lead lost: the child is stopped; the job runs again later.
             await asyncio.shield(self._requeue(job.id))
@@ -168,7 +176,7 @@ class Runner:
             log.exception("Background job %s: its result could not be composed", job.id)
             await self._fail(job, repr(error))
             return
-        await self._deliver(job, contents, jobs.finish)
+        await self._deliver(job, contents, jobs.finish, first=delivered)
         await self._show(job, 1, 1)
 
     async def _show(self, job: Job, done: int, total: int | None) -> None:
@@ -198,11 +206,14 @@ class Runner:
         self,
         job: Job,
         contents: list[Content],
-        close: Callable[[AsyncSession, int], Awaitable[None]],
+        close: Callable[[AsyncSession, int], Awaitable[None]] | None = None,
         suffix: str = "result",
+        first: int = 0,
     ) -> None:
-        """The messages and the job's end in one transaction: a job either delivered (once,
-        whatever happens later) or is still to run."""
+        """The messages and the job's end (`close`) in one transaction: a job either delivered
+        (once, whatever happens later) or is still to run. Its keys number the messages from
+        `first` on, after those sent early: a part sent again when the job runs again is
+        recognised and not sent twice."""
         # All due now: the outbox sends one chat's rows in the order of their ids, each as soon
         # as the chat's pace allows.
         async with transaction(self.sessions) as session:
@@ -217,10 +228,11 @@ class Runner:
                         batch=f"job:{job.id}",
                         language=job.language,
                     )
-                    for number, content in enumerate(contents)
+                    for number, content in enumerate(contents, first)
                 ],
             )
-            await close(session, job.id)
+            if close is not None:
+                await close(session, job.id)
         self.surface.sent()
 
     async def _sweep(self) -> None:

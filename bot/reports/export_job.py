@@ -58,9 +58,11 @@ async def export_file(
     language: str,
     folder: Path,
     progress: Callable[[int, int | None], None],
+    early: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
     """Writes the file (zipped when the estimate said so, or when it turned out too large),
-    and says what to send: {"path", "file_name", "rows", "size", "fits"}."""
+    and says what to send: {"path", "file_name", "rows", "size", "fits"}; nothing goes
+    `early`, the file being all there is."""
     name, fmt, limit = params["file_name"], params["format"], params["limit"]
     path = folder / name
     rows = await export(session, Dataset(params["dataset"]), fmt, language, path, progress=progress)

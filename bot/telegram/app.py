@@ -40,7 +40,7 @@ from bot.i18n import DEFAULT_LANGUAGE
 from bot.leadership import Leadership
 from bot.people import service as people
 from bot.schema import check_database
-from bot.telegram.commands import sync_commands, sync_person_commands
+from bot.telegram.commands import sync_commands
 from bot.telegram.edits import SameEditIsDone
 from bot.telegram.lengths import FitTelegramLimits
 from bot.telegram.middlewares import (
@@ -291,8 +291,7 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
                 await people.add_staff(session, telegram_id, None)
     me = await bot.get_me()
     hamgam.dispatcher["bot_username"] = me.username
-    await sync_commands(hamgam)
-    hamgam.menus = asyncio.create_task(sync_person_commands(hamgam), name="menus")
+    hamgam.menus = asyncio.create_task(sync_commands(hamgam), name="menus")
     await hamgam.lead()
     hamgam.scheduler.add_job(
         hamgam.lead, IntervalTrigger(seconds=1), id="leadership", max_instances=1, coalesce=True
@@ -310,13 +309,15 @@ async def _on_startup(hamgam: Hamgam, bot: Bot) -> None:
         )
     hamgam.scheduler.start()
     # What start-up built (aiogram's and pydantic's models, SQLAlchemy's mappers) lives as long
-    # as the process: keep it out of the collector, whose full passes stall the event loop.
-    gc.collect()
+    # as the process: keep it out of the collector, whose full passes stall the event loop. It
+    # is frozen without a collection first (0.1 s): `hamgam run` starts with the collector off,
+    # and the few cycles start-up left behind stay.
     gc.freeze()
     # Each update allocates a few thousand short-lived objects, nearly all freed by reference
     # counting; at Python's default threshold (700) the collector ran several times an update.
     # Measured with `python -m bench.answers try`: about 8% more answers a second.
     gc.set_threshold(20_000, 20, 20)
+    gc.enable()
     hamgam.ready.set()
     log.info("Hamgam is up as @%s", me.username)
 

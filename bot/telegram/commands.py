@@ -89,7 +89,9 @@ def _commands(i18n: I18n, entries: list[tuple[str, str]], language: str) -> list
 
 
 async def sync_commands(hamgam: Hamgam) -> None:
-    """The menus everyone sees, at start."""
+    """Everyone's menus, then their own for those with more to do, since roles can change
+    while the bot is down (from the shell or STAFF_IDS). A call each, hundreds at city size:
+    start-up runs this in a task instead of waiting (Telegram shows the menus set before)."""
     bot, i18n = hamgam.bot, hamgam.i18n
     for language in LANGUAGES:
         code = None if language == "fa" else language  # Persian is what everyone else sees
@@ -101,13 +103,6 @@ async def sync_commands(hamgam: Hamgam) -> None:
             BotCommandScopeAllGroupChats(),
             language_code=code,
         )
-
-
-async def sync_person_commands(hamgam: Hamgam) -> None:
-    """Their own menu for those with more to do, since roles can change while the bot is down
-    (from the shell or STAFF_IDS). One call per person: at city size hundreds, so start-up does
-    not wait for them."""
-    bot, i18n = hamgam.bot, hamgam.i18n
     async with hamgam.sessions() as session:
         menus = [
             (person.telegram_id, person.language, roles)

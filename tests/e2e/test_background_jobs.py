@@ -18,7 +18,7 @@ from bot.background import child
 from bot.background.models import BackgroundJob, JobStatus
 from bot.delivery.models import Delivery
 from bot.reports import export_job
-from tests.e2e.harness import BotProcess, plain
+from tests.e2e.harness import BotProcess, inbox_has, plain
 from tests.e2e.test_reports import generate
 from tests.e2e.timeline import eventually, job_delivered, jobs_over
 
@@ -169,3 +169,42 @@ async def test_a_failed_job_is_reported(
         job = await session.scalar(select(BackgroundJob))
     assert job is not None and job.status == JobStatus.FAILED
     assert job.error is not None and "the disk is full" in job.error
+
+
+async def test_a_reports_messages_go_ahead_of_its_charts_and_once_after_a_restart(
+    staff, bot: BotProcess, sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chat's messages leave while the charts are being drawn (held here at a gate); a
+    restart then runs the job again, and they are not sent twice."""
+    gate = tmp_path / "charts"
+    script = (
+        "import pathlib, time\n"
+        "from bot.background import worker\n"
+        "from bot.reports import messages\n"
+        "draw = messages.report_charts\n"
+        "def held(*args):\n"
+        f"    while not pathlib.Path({str(gate)!r}).exists():\n"
+        "        time.sleep(0.05)\n"
+        "    return draw(*args)\n"
+        "messages.report_charts = held\n"
+        "worker.main()\n"
+    )
+    monkeypatch.setattr(child, "COMMAND", (sys.executable, "-c", script))
+    reza = await staff()
+    await generate(sessions)
+    await reza.send("/report")
+    await reza.press("۳۰ روز گذشته")
+    await eventually(lambda: inbox_has(reza, "📊 گزارش"))  # the charts wait at the gate
+    assert await running(sessions)
+    assert not any(m.get("photo") for m in await reza.inbox())
+
+    await bot.restart()  # the child is stopped; the job runs again and says it all again
+    await eventually(lambda: running(sessions))
+    await asyncio.to_thread(gate.touch)
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    inbox = await reza.inbox()
+    assert sum("📊 گزارش" in plain(m) for m in inbox) == 1
+    first = next(n for n, m in enumerate(inbox) if "📊 گزارش" in plain(m))
+    photos = [n for n, m in enumerate(inbox) if m.get("photo")]
+    assert photos and min(photos) > first
+    assert await job_status(sessions) == [JobStatus.DONE]

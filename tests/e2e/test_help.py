@@ -23,10 +23,18 @@ async def menu_of(client: SandboxClient, someone: Person) -> list[str] | None:
 
 
 async def default_menu(client: SandboxClient) -> list[str]:
-    for scope in await client.commands():
-        if scope["scope"]["type"] == "default" and not scope["language_code"]:
-            return [command["command"] for command in scope["commands"]]
-    raise LookupError("no default menu")
+    """Set after start-up, while the bot already answers."""
+    menu: list[str] = []
+
+    async def found() -> bool:
+        for scope in await client.commands():
+            if scope["scope"]["type"] == "default" and not scope["language_code"]:
+                menu.extend(command["command"] for command in scope["commands"])
+                return True
+        return False
+
+    await eventually(found)
+    return menu
 
 
 async def test_a_resident_is_shown_only_what_residents_can_do(resident, client) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from aiogram.utils.i18n import I18n
 
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.split import fits
@@ -21,29 +19,26 @@ from bot.i18n.format import RLM, localize_digits, rtl_safe
 from bot.indicators.models import Indicator
 from bot.indicators.service import Standing
 from bot.meetings.models import Meeting, Rsvp
+from bot.reports import messages as report_messages
 from bot.reports import summary
+from bot.reports.messages import compose_report
 from bot.surveys.models import Survey
 from bot.surveys.service import Rates
-from bot.telegram.app import LOCALES
-from handlers import reports
-from handlers.reports import compose_report
 
 UNTIL = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 10 Azar 1405
 TRICKY = '<b>&"'  # a name staff typed that looks like markup
 
 
 @pytest.fixture(params=["fa", "en"])
-def language(request: pytest.FixtureRequest) -> Iterator[str]:
-    i18n = I18n(path=LOCALES, default_locale="fa", domain="messages")
-    with i18n.context(), i18n.use_locale(request.param):
-        yield request.param
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture
 def no_charts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str]]:
     """Stand-ins for the charts: drawing a city's charts takes seconds and says nothing here."""
     pictures = [(b"\x89PNG participation", "participation.png"), (b"\x89PNG reach", "reach.png")]
-    monkeypatch.setattr(reports, "report_charts", lambda report, language: pictures)
+    monkeypatch.setattr(report_messages, "report_charts", lambda report, language: pictures)
     return pictures
 
 
@@ -93,7 +88,9 @@ def report(groups: int, meetings: int, *, english_names: bool = False) -> summar
 
 
 def sections(made: summary.Report, language: str) -> list[str]:
-    return [rtl_safe(section, language) for section in reports._sections(made, language, False)]
+    return [
+        rtl_safe(section, language) for section in report_messages._sections(made, language, False)
+    ]
 
 
 def test_a_small_report_is_one_message_with_every_section(language: str, no_charts) -> None:
@@ -107,7 +104,7 @@ def test_a_longer_report_is_cut_only_between_sections(language: str, no_charts) 
     made = report(40, 30, english_names=True)
     composed = compose_report(made, language)
     assert composed.document is None
-    assert 2 <= len(composed.messages) <= reports.CHAT_MESSAGES
+    assert 2 <= len(composed.messages) <= report_messages.CHAT_MESSAGES
     for message in composed.messages:
         assert fits(message)
         assert rtl_safe(message, language) == message  # the marks the bot adds are counted
@@ -125,7 +122,7 @@ def test_a_section_longer_than_a_message_is_cut_at_its_lines(language: str) -> N
     made = report(2, 120)
     long_section = sections(made, language)[4]
     assert not fits(long_section)
-    messages = reports._messages(sections(made, language), language)
+    messages = report_messages._messages(sections(made, language), language)
     assert all(fits(message) for message in messages)
     meeting_lines = [line for line in long_section.split("\n") if line.startswith("•")]
     shown = [line for message in messages for line in message.split("\n")]
@@ -197,21 +194,21 @@ def _balanced(page: str) -> None:
 def test_charts_only_of_something(language: str) -> None:
     """A period with nothing in it draws nothing; announcements alone draw their one chart."""
     empty = summary.Report(UNTIL - timedelta(days=30), UNTIL)
-    assert reports.report_charts(empty, language) == []
+    assert report_messages.report_charts(empty, language) == []
     empty.reach = summary.Reach(Counter({DeliveryStatus.SENT: 3}), 0)
-    assert [name for _png, name in reports.report_charts(empty, language)] == ["reach.png"]
+    assert [name for _png, name in report_messages.report_charts(empty, language)] == ["reach.png"]
     composed = compose_report(empty, language)
     assert len(composed.messages) == 1 and composed.document is None
     assert [name for _png, name in composed.photos] == ["reach.png"]
 
 
 def test_participation_is_a_line_a_group_or_the_average_and_the_lowest(language: str) -> None:
-    few = reports._participation_series(report(3, 0).participation, language)
+    few = report_messages._participation_series(report(3, 0).participation, language)
     names = ["کارگروه ۱", "کارگروه ۲"] if language == "fa" else ["Group 1", "Group 2"]
     assert [series.label for series in few] == [TRICKY, *names]  # plain text, as charts take it
     assert not any(series.summary for series in few)
 
-    many = reports._participation_series(report(20, 0).participation, language)
+    many = report_messages._participation_series(report(20, 0).participation, language)
     average, *lowest = many
     assert average.summary
     assert average.label == (
@@ -236,14 +233,28 @@ def test_a_city_sized_report_is_not_written_out_for_the_chat_only_to_be_dropped(
     language: str, no_charts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written = []
-    meeting_line = reports._meeting_line
+    meeting_line = report_messages._meeting_line
 
     def counted(item: summary.MeetingFigures, language: str) -> str:
         written.append(item)
         return meeting_line(item, language)
 
-    monkeypatch.setattr(reports, "_meeting_line", counted)
+    monkeypatch.setattr(report_messages, "_meeting_line", counted)
     assert compose_report(report(20, 1040), language).document is not None
     # Given up once past what three messages show (a meeting's line shows 60 characters or
     # more), and the summary's few: not all 1,040 meetings.
-    assert len(written) < 3 * 4096 // 60 + 2 * reports.NOTABLE
+    assert len(written) < 3 * 4096 // 60 + 2 * report_messages.NOTABLE
+
+
+def test_the_chat_is_ready_before_the_charts_are_drawn(
+    language: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background job sends the chat's messages on ahead while the charts are drawn."""
+    made, order = report(20, 1040), []
+    monkeypatch.setattr(
+        report_messages,
+        "report_charts",
+        lambda report, language: order.append("charts") or [(b"\x89PNG", "reach.png")],
+    )
+    composed = compose_report(made, language, lambda messages: order.append(messages))
+    assert order == [composed.messages, "charts"] and composed.document is not None

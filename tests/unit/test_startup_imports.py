@@ -26,6 +26,8 @@ FEATURE_LIBRARIES = (
     "icalendar",  # meeting invitations
     "dateutil",
     "redis",  # replicas
+    "alembic",  # migrating (the schema is checked at start without it)
+    "mako",
 )
 
 
@@ -62,6 +64,19 @@ def test_starting_the_bot_loads_no_feature_library_and_builds_few_telegram_types
     assert not set(FEATURE_LIBRARIES) & set(found["loaded"])
     assert found["built"] == [True, True, False]
     assert found["types"] > 400 and found["types built"] < 50, found
+
+
+def test_a_reports_child_process_loads_no_telegram_library() -> None:
+    """A background job's child starts for each /report: aiogram alone took a second of it."""
+    found = _run(
+        """
+        import json, sys
+        import bot.background.worker, bot.reports.report_job
+
+        print(json.dumps({"loaded": sorted({name.split(".")[0] for name in sys.modules})}))
+        """
+    )
+    assert not {"aiogram", "handlers", "matplotlib"} & set(found["loaded"])
 
 
 def test_every_telegram_type_and_method_builds_when_first_used() -> None:
