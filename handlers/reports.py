@@ -28,10 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import charts, clock
 from bot.background.models import JobKind
 from bot.background.service import Job
-from bot.config import PROJECT_ROOT
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Content, Media, pick
+from bot.delivery.content import Content, Media, in_albums, pick
 from bot.delivery.models import DeliveryStatus
 from bot.delivery.outbox import Outgoing
 from bot.delivery.split import TEXT_LIMIT, fits, split_html
@@ -47,7 +46,7 @@ from bot.reports import page, summary
 from bot.reports.models import Digest, DigestFrequency
 from bot.telegram.filters import PrivateChat
 from bot.telegram.guards import Onboarded, RequireRole
-from handlers.locale import current_language, in_each_language
+from handlers.locale import current_language, in_each_language, in_language
 
 if TYPE_CHECKING:
     from bot.telegram.app import Hamgam
@@ -144,15 +143,12 @@ async def report_files(
 ) -> dict[str, Any]:
     """In the job's child process: the figures, composed in the staff member's language, with
     the pictures and the document written into the job's folder."""
-    from aiogram.utils.i18n import I18n
-
     progress(0, 2)
     report = await summary.build(
         session, datetime.fromisoformat(params["since"]), datetime.fromisoformat(params["until"])
     )
     progress(1, 2)
-    i18n = I18n(path=PROJECT_ROOT / "locales", default_locale=language, domain="messages")
-    with i18n.context(), i18n.use_locale(language):
+    with in_language(language):
         composed = compose_report(report, language)
     photos = []
     for number, (png, name) in enumerate(composed.photos):
@@ -177,11 +173,7 @@ def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
         path, name = result["document"]
         contents.append(Content(text={}, media=Media("document", path=path, file_name=name)))
     charts = [Media("photo", path=path, file_name=name) for path, name in result["photos"]]
-    if len(charts) > 1:  # one album: one send, not one a second
-        contents.append(Content(text={}, album=charts))
-    elif charts:
-        contents.append(Content(text={}, media=charts[0]))
-    return contents
+    return contents + in_albums(charts)
 
 
 def job_failure(job: Job) -> Content:

@@ -18,6 +18,8 @@ from typing import Any
 WORK = {
     "export": "bot.reports.export_job:export_file",
     "report": "handlers.reports:report_files",
+    "results": "handlers.survey_admin:results_files",
+    "participation": "handlers.checkin_admin:participation_files",
 }
 
 
