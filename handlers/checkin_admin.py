@@ -356,12 +356,11 @@ async def participation_files(
 
 def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
     """The chart with each check-in's rates as its caption (the outbox sends a long caption's
-    rest as messages); the rates alone when no round had anyone to ask."""
-    text = {job.language: result["text"]}
+    rest as messages); nothing if the closed rounds went meanwhile (their check-in deleted)."""
     if result["chart"] is None:
-        return [Content(text=text)]
+        return []
     media = Media("photo", path=result["chart"], file_name="participation.png")
-    return [Content(text=text, media=media)]
+    return [Content(text={job.language: result["text"]}, media=media)]
 
 
 def job_failure(job: Job) -> Content:
