@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+import sqlalchemy
+from sqlalchemy import DateTime, Executable, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -113,6 +116,26 @@ def only_process(url: str) -> Iterator[None]:
         yield
     finally:
         lock.close()  # closing releases the lock
+
+
+async def scalar_aside(session: AsyncSession, statement: Executable) -> Any:
+    """The scalar of a long read (a COUNT over a million rows) without stopping the event loop.
+    SQLite's calls run on the loop's own thread (bot/sqlite.py), so there it is read on a
+    connection of its own in a worker thread, which sees what is committed; PostgreSQL's driver
+    waits for the server without blocking the loop."""
+    url = session.bind.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return await session.scalar(statement)
+
+    def read() -> Any:
+        engine = sqlalchemy.create_engine(url.set(drivername="sqlite"), poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                return connection.scalar(statement)
+        finally:
+            engine.dispose()
+
+    return await asyncio.to_thread(read)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.background.models import JobKind
 from bot.background.service import Job
 from bot.delivery.content import Content
-from handlers import exports, reports
+from handlers import checkin_admin, exports, reports, survey_admin
 
 if TYPE_CHECKING:
     from bot.telegram.app import Hamgam
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Kind:
-    status: Callable[[dict[str, Any], int, int | None], str]
+    # The progress message's text; None for a kind submitted without one.
+    status: Callable[[dict[str, Any], int, int | None], str] | None
     results: Callable[[Job, dict[str, Any]], list[Content]]
     failure: Callable[[Job], Content]
 
@@ -26,6 +27,10 @@ class Kind:
 KINDS = {
     JobKind.EXPORT: Kind(exports.job_status, exports.job_results, exports.job_failure),
     JobKind.REPORT: Kind(reports.job_status, reports.job_results, reports.job_failure),
+    JobKind.RESULTS: Kind(
+        survey_admin.job_status, survey_admin.job_results, survey_admin.job_failure
+    ),
+    JobKind.PARTICIPATION: Kind(None, checkin_admin.job_results, checkin_admin.job_failure),
 }
 
 
@@ -36,12 +41,13 @@ class ChatSurface:
         self.hamgam = hamgam
 
     async def progress(self, job: Job, done: int, total: int | None) -> None:
-        if job.message_id is None:
+        status = KINDS[job.kind].status
+        if job.message_id is None or status is None:
             return
         i18n = self.hamgam.i18n
         with i18n.context(), i18n.use_locale(job.language):
             await self.hamgam.bot.edit_message_text(
-                KINDS[job.kind].status(job.params, done, total),
+                status(job.params, done, total),
                 chat_id=job.chat_id,
                 message_id=job.message_id,
             )

@@ -4,10 +4,13 @@ time, time zone, answer window, reminders, where the summary goes, skip dates, q
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from html import escape
+from pathlib import Path
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -15,7 +18,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
@@ -24,11 +26,13 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
+from bot.background.models import JobKind
+from bot.background.service import Job
 from bot.checkins import service as checkins
 from bot.checkins.models import Checkin, SummaryTo
 from bot.checkins.questions import DEFAULT_QUESTIONS, Kind, Question
 from bot.checkins.schedule import Schedule, Window, find_timezone
-from bot.delivery.content import pick
+from bot.delivery.content import Content, Media, pick
 from bot.groups import service as groups
 from bot.groups.models import Group
 from bot.i18n import N_
@@ -50,7 +54,7 @@ from bot.telegram.app import Hamgam
 from bot.telegram.filters import PrivateChat, Typed
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers.forms import keyboard, too_long
-from handlers.locale import current_language, number
+from handlers.locale import current_language, in_language, number
 
 router = Router(name="checkins.staff")
 router.message.filter(PrivateChat(), Onboarded())
@@ -247,10 +251,10 @@ async def _checkin_of(
     return checkin
 
 
-# The list and the chart
+# The list, and participation as a background job
 
 
-async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, bytes | None]:
+async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
     language = current_language()
     overviews = await checkins.overviews(session, clock.now())
     lines = [_("<b>Check-ins</b>")]
@@ -267,17 +271,9 @@ async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, 
                 else "—"
             )
         )
-        rates = (
-            " · ".join(
-                fmt.percent(rate, language) if rate is not None else "—"
-                for rate in overview.recent_rates[-6:]
-            )
-            or "—"
-        )
         lines.append(
             f"\n<b>#{fmt.number(item.id, language)} {escape(overview.group.name(language))}</b>"
-            f" · {schedule_text(schedule, language)}\n{state}\n"
-            + _("Answered in the latest rounds: {rates}").format(rates=rates)
+            f" · {schedule_text(schedule, language)}\n{state}"
         )
         rows.append(
             [
@@ -293,38 +289,92 @@ async def _list_page(session: AsyncSession) -> tuple[str, InlineKeyboardMarkup, 
     if not overviews:
         lines.append(_("There are no check-ins yet."))
     rows.append([_button(_("➕ New check-in"), "new")])
-    chart = None
-    if any(overview.recent for overview in overviews):
-        chart = charts.line_chart(
-            [
-                charts.Series(
-                    f"#{fmt.number(o.checkin.id, language)} {o.group.name(language)}", o.recent
-                )
-                for o in overviews
-                if o.recent
-            ],
-            language,
-            _("Check-in participation per group"),
-            percent=True,
-        )
-    return "\n".join(lines), keyboard(rows), chart
+    return "\n".join(lines), keyboard(rows)
 
 
 @router.message(Command("checkins"))
-async def list_checkins(message: Message, session: AsyncSession, state: FSMContext) -> None:
+async def list_checkins(
+    message: Message, session: AsyncSession, state: FSMContext, person: Person, hamgam: Hamgam
+) -> None:
+    """The list at once; the participation of the latest rounds, a read over all their
+    participants and a chart, follows from a background job when there is any."""
     await state.clear()
-    text, keyboard, chart = await _list_page(session)
-    if chart is not None:
-        await message.answer_photo(
-            BufferedInputFile(chart, "participation.png"),
-            caption=_("Participation in check-ins, round by round."),
-        )
-    await message.answer(text, reply_markup=keyboard)
+    text, keyboard = await _list_page(session)
+    if not await checkins.any_closed_round(session):
+        await message.answer(text, reply_markup=keyboard)
+        return
+    await message.answer(
+        text + "\n\n" + _("📈 Participation in the latest rounds follows in a moment."),
+        reply_markup=keyboard,
+    )
+    await hamgam.submit(
+        session,
+        JobKind.PARTICIPATION,
+        {},
+        person_id=person.id,
+        chat_id=message.chat.id,
+        language=current_language(),
+    )
+
+
+async def participation_files(
+    session: AsyncSession,
+    params: dict[str, Any],
+    language: str,
+    folder: Path,
+    progress: Callable[[int, int | None], None],
+    early: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """In the job's child process: each check-in's latest rates, and their chart."""
+    found = await checkins.participation(session)
+    with in_language(language):
+        lines = [_("<b>Participation in check-ins, round by round</b>")]
+        for item in found:
+            rates = " · ".join(
+                fmt.percent(rate, language) if rate is not None else "—"
+                for rate in item.recent_rates[-6:]
+            )
+            lines.append(
+                f"#{fmt.number(item.checkin.id, language)} {escape(item.group.name(language))}: "
+                + rates
+            )
+        chart = None
+        if found:
+            png = charts.line_chart(
+                [
+                    charts.Series(
+                        f"#{fmt.number(p.checkin.id, language)} {p.group.name(language)}", p.recent
+                    )
+                    for p in found
+                ],
+                language,
+                _("Check-in participation per group"),
+                percent=True,
+            )
+            path = folder / "participation.png"
+            path.write_bytes(png)
+            chart = str(path)
+    return {"text": "\n".join(lines), "chart": chart}
+
+
+def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
+    """The chart with each check-in's rates as its caption (the outbox sends a long caption's
+    rest as messages); nothing if the closed rounds went meanwhile (their check-in deleted)."""
+    if result["chart"] is None:
+        return []
+    media = Media("photo", path=result["chart"], file_name="participation.png")
+    return [Content(text={job.language: result["text"]}, media=media)]
+
+
+def job_failure(job: Job) -> Content:
+    return Content(
+        text={job.language: _("The participation chart could not be made. Please try again later.")}
+    )
 
 
 @router.callback_query(CheckinAdmin.filter(F.action == "list"))
 async def back_to_list(query: CallbackQuery, message: Message, session: AsyncSession) -> None:
-    text, keyboard, _chart = await _list_page(session)
+    text, keyboard = await _list_page(session)
     await query.answer()
     await message.edit_text(text, reply_markup=keyboard)
 
@@ -1284,5 +1334,5 @@ async def delete(
         return
     await query.answer(_("Deleted."))
     await session.flush()
-    text, keyboard, _chart = await _list_page(session)
+    text, keyboard = await _list_page(session)
     await message.edit_text(text, reply_markup=keyboard)

@@ -27,7 +27,7 @@ from bot.background.models import JobKind
 from bot.background.service import Job
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.content import Content, Media, pick
+from bot.delivery.content import Content, Media, in_albums, pick
 from bot.delivery.outbox import Outgoing
 from bot.i18n import N_
 from bot.i18n import format as fmt
@@ -136,11 +136,7 @@ def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
         path, name = result["document"]
         contents.append(Content(text={}, media=Media("document", path=path, file_name=name)))
     charts = [Media("photo", path=path, file_name=name) for path, name in result["photos"]]
-    if len(charts) > 1:  # one album: one send, not one a second
-        contents.append(Content(text={}, album=charts))
-    elif charts:
-        contents.append(Content(text={}, media=charts[0]))
-    return contents
+    return contents + in_albums(charts)
 
 
 def job_failure(job: Job) -> Content:

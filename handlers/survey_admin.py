@@ -5,9 +5,11 @@ languages, publishing. /results shows what residents answered, with charts."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -16,7 +18,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
@@ -26,7 +27,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import charts, clock
-from bot.delivery.content import pick
+from bot.background.models import JobKind
+from bot.background.service import Job
+from bot.delivery.content import Button, Content, Media, in_albums, pick
 from bot.groups import service as groups
 from bot.i18n import LANGUAGES, N_
 from bot.i18n import format as fmt
@@ -52,7 +55,7 @@ from bot.telegram.filters import PrivateChat, Typed, Workbook
 from bot.telegram.guards import Onboarded, RequireRole
 from handlers import audience as audience_picker
 from handlers.forms import keyboard, too_long
-from handlers.locale import current_language, number
+from handlers.locale import current_language, in_language, number
 from handlers.surveys import instructions
 
 router = Router(name="surveys.staff")
@@ -849,8 +852,15 @@ def _short_title(survey: Survey, language: str) -> str:
 
 @router.callback_query(SurveyAdmin.filter(F.action == "results"))
 async def show_results(
-    query: CallbackQuery, callback_data: SurveyAdmin, message: Message, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: SurveyAdmin,
+    message: Message,
+    session: AsyncSession,
+    person: Person,
+    hamgam: Hamgam,
 ) -> None:
+    """The figures (a read over every answer) and a chart per question are made by a
+    background job; a new message shows its progress, and the list stays to pick another."""
     survey = (
         await session.get(Survey, int(callback_data.value))
         if callback_data.value.isdigit()
@@ -861,27 +871,80 @@ async def show_results(
         return
     await query.answer()
     language = current_language()
+    params = {"survey": survey.id, "title": _short_title(survey, language)}
+    progress = await message.answer(job_status(params, 0, None))
+    await hamgam.submit(
+        session,
+        JobKind.RESULTS,
+        params,
+        person_id=person.id,
+        chat_id=message.chat.id,
+        language=language,
+        message_id=progress.message_id,
+    )
+
+
+def job_status(params: dict[str, Any], done: int, total: int | None) -> str:
+    """The results' progress message, which ends as their heading."""
+    title = escape(params["title"])
+    if total and done >= total:
+        return _("📊 The results of «{title}» follow.").format(title=title)
+    return _("📊 Counting the answers of «{title}»… {percent}").format(
+        title=title, percent=fmt.percent(done / total if total else 0.0, current_language())
+    )
+
+
+async def results_files(
+    session: AsyncSession,
+    params: dict[str, Any],
+    language: str,
+    folder: Path,
+    progress: Callable[[int, int | None], None],
+    early: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """In the job's child process: the survey's figures in the staff member's language, and a
+    chart of each question that has counts, written into the job's folder."""
+    progress(0, 2)
+    survey = await session.get(Survey, params["survey"])
+    if survey is None:
+        raise LookupError(f"survey {params['survey']} no longer exists")
     found = await surveys.results(session, survey)
     rates = await surveys.rates(session, survey)
-    await message.answer(
-        await results_text(session, found, rates, language),
-        reply_markup=_keyboard([[(_("🛑 Close it now"), "close", str(survey.id))]])
-        if survey.status == SurveyStatus.OPEN
-        else None,
+    progress(1, 2)
+    photos = []
+    with in_language(language):
+        text = await results_text(session, found, rates, language)
+        for number_, result in enumerate(found.questions):
+            if result.counts:
+                labels = _option_labels(result.question, language)
+                png = charts.bar_chart(
+                    [labels.get(key, key) for key in result.counts],
+                    list(result.counts.values()),
+                    language,
+                    pick(result.question.label, language),
+                )
+                path = folder / f"{number_}.png"
+                path.write_bytes(png)
+                photos.append([str(path), f"{result.question.name}.png"])
+    progress(2, 2)
+    return {"text": text, "open": survey.status == SurveyStatus.OPEN, "photos": photos}
+
+
+def job_results(job: Job, result: dict[str, Any]) -> list[Content]:
+    """The figures (with the button that closes the survey while it is open), then the charts
+    in albums (each drawn with its question as its title)."""
+    buttons = []
+    if result["open"]:
+        close = SurveyAdmin(action="close", value=str(job.params["survey"])).pack()
+        buttons = [[Button({job.language: _("🛑 Close it now")}, callback_data=close)]]
+    charts_ = [Media("photo", path=path, file_name=name) for path, name in result["photos"]]
+    return [Content(text={job.language: result["text"]}, buttons=buttons), *in_albums(charts_)]
+
+
+def job_failure(job: Job) -> Content:
+    return Content(
+        text={job.language: _("The results could not be counted. Please try again later.")}
     )
-    for result in found.questions:
-        if result.counts:
-            labels = _option_labels(result.question, language)
-            png = charts.bar_chart(
-                [labels.get(key, key) for key in result.counts],
-                list(result.counts.values()),
-                language,
-                pick(result.question.label, language),
-            )
-            await message.answer_photo(
-                BufferedInputFile(png, f"{result.question.name}.png"),
-                caption=escape(pick(result.question.label, language))[:1000],
-            )
 
 
 def _option_labels(question: Question, language: str) -> dict[str, str]:

@@ -45,6 +45,7 @@ from bot.reports.export import (
     Number,
     _Calendar,
     _CsvSink,
+    _safe,
     _XlsxSink,
     describe_delivery,
     export,
@@ -637,3 +638,21 @@ async def test_a_failed_export_leaves_nothing_behind(
 
 def files(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_csv_cells_column_by_column_are_each_cells_own(language: str) -> None:
+    """The CSV sink formats a chunk a column at a time; each cell still comes out as its own
+    value says: formula-like texts quoted wherever they stand, days in both calendars."""
+    rows = sink_rows(stored_as_text=True)
+    lines = list(csv.reader(io.StringIO(csv_bytes(rows, language).decode("utf-8-sig"))))
+    calendar = _Calendar()
+    for line, (text, n, value, answer, _, day) in zip(lines[1:], rows, strict=True):
+        assert line[0] == (_safe(text) or "")  # type: ignore[arg-type]
+        assert line[1:3] == [str(n), value or ""]
+        assert line[3] == (_safe(answer) or "")  # type: ignore[arg-type]
+        assert line[6:8] == ([day.isoformat(), calendar.jalali(day)] if day else ["", ""])
+    assert [line[0] for line in lines[1:11]] == [
+        "Maryam", "مریم رضایی", " lead", "trail ", "a\x01b", "tab\tand\nline", "_x0041_",
+        "<r>rich</r>", 'a & <b> "q"', "'=1+1",
+    ]  # fmt: skip

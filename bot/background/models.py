@@ -14,6 +14,8 @@ from bot.db import Base, UTCDateTime
 class JobKind(StrEnum):
     EXPORT = "export"
     REPORT = "report"
+    RESULTS = "results"  # a survey's /results
+    PARTICIPATION = "participation"  # /checkins' participation chart
 
 
 class JobStatus(StrEnum):

@@ -685,6 +685,32 @@ class Overview:
     checkin: Checkin
     group: Group
     next_round: datetime | None
+
+
+async def overviews(session: AsyncSession, now: datetime) -> list[Overview]:
+    """Every check-in with its next round (one read: the list staff open answers at once)."""
+    return [
+        Overview(
+            checkin,
+            group,
+            None if checkin.paused else Schedule.from_json(checkin.schedule).next_after(now),
+        )
+        for checkin, group in await all_checkins(session)
+    ]
+
+
+async def any_closed_round(session: AsyncSession) -> bool:
+    """Whether any check-in has participation to show."""
+    found = await session.scalar(
+        select(CheckinRound.id).where(CheckinRound.status == RoundStatus.CLOSED).limit(1)
+    )
+    return found is not None
+
+
+@dataclass(frozen=True)
+class RecentParticipation:
+    checkin: Checkin
+    group: Group
     recent: list[tuple[datetime, float | None]]  # closed rounds' due times and rates, oldest first
 
     @property
@@ -692,8 +718,9 @@ class Overview:
         return [rate for _due, rate in self.recent]
 
 
-async def overviews(session: AsyncSession, now: datetime, rounds: int = 12) -> list[Overview]:
-    """Every check-in with its next round and the participation of its latest closed rounds."""
+async def participation(session: AsyncSession, rounds: int = 12) -> list[RecentParticipation]:
+    """The participation of each check-in's latest closed rounds, of those that have any: a
+    read over every participant of those rounds, for a background job at city size."""
     result = []
     for checkin, group in await all_checkins(session):
         recent = (
@@ -706,6 +733,8 @@ async def overviews(session: AsyncSession, now: datetime, rounds: int = 12) -> l
                 .limit(rounds)
             )
         ).all()
+        if not recent:
+            continue
         statuses: dict[int, Counter[str]] = {round_id: Counter() for round_id, _due in recent}
         for round_id, status, count in await session.execute(
             select(CheckinParticipant.round_id, CheckinParticipant.status, func.count())
@@ -717,8 +746,7 @@ async def overviews(session: AsyncSession, now: datetime, rounds: int = 12) -> l
         for round_id, due in reversed(recent):
             responded, expected = tally(statuses[round_id])
             history.append((due, responded / expected if expected else None))
-        upcoming = None if checkin.paused else Schedule.from_json(checkin.schedule).next_after(now)
-        result.append(Overview(checkin, group, upcoming, history))
+        result.append(RecentParticipation(checkin, group, history))
     return result
 
 

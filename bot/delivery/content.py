@@ -93,6 +93,16 @@ def written_in(texts: dict[str, str], language: str) -> str:
     return language
 
 
+def in_albums(files: list[Media]) -> list[Content]:
+    """Files of one kind as few rows as Telegram allows: albums of up to ten (one send each,
+    not one a second), a file left over alone."""
+    step = ALBUM_SIZES[-1]
+    return [
+        Content(text={}, album=part) if len(part) > 1 else Content(text={}, media=part[0])
+        for part in (files[start : start + step] for start in range(0, len(files), step))
+    ]
+
+
 def pick(texts: dict[str, str], language: str) -> str:
     """The text in this language, or in the other one when it is missing."""
     return texts.get(written_in(texts, language)) or ""

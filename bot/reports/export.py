@@ -268,10 +268,18 @@ class Plan:
 
 
 def _unprocessed(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The driver's value as it comes (SQLite: UTC text, PostgreSQL: an aware datetime or a
-    bool), for the big tables: converting it in the writer thread (_Calendar.local) costs a
-    fraction of SQLAlchemy's per-value processing on the event loop."""
+    """The driver's value as it comes (SQLite: 0 or 1, PostgreSQL: a bool), for the big
+    tables: SQLAlchemy's per-value processing on the event loop costs more than using it."""
     return type_coerce(column, NullType())
+
+
+def _utc_text(session: AsyncSession, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A stored moment as UTC text, «2026-11-27 15:00:05.000000», on both databases: SQLite
+    stores it so, and PostgreSQL writes it in C, where decoding a datetime and converting it in
+    Python cost several times more. The writer converts a minute's text once (_Calendar)."""
+    if session.bind.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    return _unprocessed(column)
 
 
 def _yes_no(language: str) -> Callable[[bool | None], str | None]:
@@ -327,7 +335,7 @@ async def _checkin_answers(session: AsyncSession, language: str) -> Plan:
             Person.display_name,
             CheckinAnswer.question,
             CheckinAnswer.value,
-            _unprocessed(CheckinAnswer.answered_at),
+            _utc_text(session, CheckinAnswer.answered_at),
         )
         .outerjoin(Person, Person.id == CheckinAnswer.person_id)
         .order_by(CheckinAnswer.round_id, CheckinAnswer.person_id, CheckinAnswer.question),
@@ -434,7 +442,7 @@ async def _survey_responses(session: AsyncSession, language: str) -> Plan:
             Person.display_name,
             SurveyAnswer.question,
             SurveyAnswer.value,
-            _unprocessed(SurveyAnswer.answered_at),
+            _utc_text(session, SurveyAnswer.answered_at),
         )
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
         .outerjoin(Person, Person.id == SurveyResponse.person_id)
@@ -536,8 +544,8 @@ async def _deliveries(session: AsyncSession, language: str) -> Plan:
             Delivery.status,
             Delivery.attempts,
             Delivery.last_error,
-            _unprocessed(Delivery.created_at),
-            _unprocessed(Delivery.finished_at),
+            _utc_text(session, Delivery.created_at),
+            _utc_text(session, Delivery.finished_at),
         ).order_by(Delivery.id),
         convert=convert,
     )
@@ -646,7 +654,7 @@ class _Calendar:
         return utc + offset  # type: ignore[operator]
 
     def minute(self, value: str) -> tuple[str, str, int] | None:
-        """For SQLite's UTC text as SQLAlchemy writes it («2026-11-27 15:00:05.000000»), the
+        """For UTC text as SQLAlchemy writes it in SQLite («2026-11-27 15:00:05.000000»), the
         Tehran minute it falls in: ISO text («2026-11-27 18:30»), Jalali text («1405/09/06
         18:30») and microseconds since Excel's epoch; the seconds are the stored ones. None for
         other text, or where Tehran's offset was not whole minutes (local() then does it).
@@ -703,7 +711,8 @@ def _safe(text: str | None) -> str | None:
 
 class _CsvSink:
     """UTF-8 with a BOM (so Excel reads Persian), CRLF lines; each date or time as ISO text
-    and Jalali text. A chunk is formatted in memory and encoded at once."""
+    and Jalali text. A chunk is formatted a column at a time (a column's texts are mostly few
+    distinct ones, checked once each) and encoded at once."""
 
     def __init__(self, stream: IO[bytes], columns: Sequence[Column], language: str) -> None:
         self._stream = stream
@@ -712,50 +721,69 @@ class _CsvSink:
         stream.write(codecs.BOM_UTF8)
         self._put([[h for column in columns for h in column.headers(language)]])
 
-    def _put(self, lines: list[list[Any]]) -> None:
+    def _put(self, lines: Iterable[Sequence[Any]]) -> None:
         text = io.StringIO()
         csv.writer(text).writerows(lines)
         self._stream.write(text.getvalue().encode())
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        cells: list[Sequence[Any]] = []  # the file's columns
+        for kind, column in zip(self._kinds, zip(*rows, strict=True), strict=True):
+            if kind is Cell.TEXT or kind is Cell.VALUE:
+                cells.append(_safe_column(column))
+            elif kind is Cell.MOMENT:
+                cells.extend(self._moments(column))
+            elif kind is Cell.DAY:
+                cells.append([None if day is None else day.isoformat() for day in column])
+                cells.append(
+                    [None if day is None else self._calendar.jalali(day) for day in column]
+                )
+            else:  # ints and Numbers: the csv module writes them as they are
+                cells.append(column)
+        self._put(zip(*cells, strict=True))
+
+    def _moments(self, column: Sequence[Any]) -> tuple[list[str | None], list[str | None]]:
+        """A column of moments as (ISO text, Jalali text), seconds included in the ISO."""
         local, jalali, minute = self._calendar.local, self._calendar.jalali, self._calendar.minute
-        kinds = self._kinds
-        text, value_, moment_, day_ = Cell.TEXT, Cell.VALUE, Cell.MOMENT, Cell.DAY  # fast names
-        formula_start = _FORMULA_START
-        lines = []
-        for row in rows:
-            cells: list[Any] = []
-            append = cells.append
-            for kind, value in zip(kinds, row, strict=True):
-                if value is None:
-                    append(None)
-                    if kind is moment_ or kind is day_:
-                        append(None)
-                elif kind is text or kind is value_:
-                    append(_safe(value) if value[:1] in formula_start else value)
-                elif kind is moment_:
-                    found = minute(value) if type(value) is str else None
-                    if found is not None:
-                        append(found[0] + value[16:19])
-                        append(found[1])
-                        continue
-                    moment = local(value)
-                    iso = moment.isoformat(" ", "seconds")
-                    append(iso)
-                    append(jalali(moment.date()) + iso[10:16])
-                elif kind is day_:
-                    append(value.isoformat())
-                    append(jalali(value))
-                else:  # ints and Numbers: the csv module writes them as they are
-                    append(value)
-            lines.append(cells)
-        self._put(lines)
+        isos: list[str | None] = []
+        jalalis: list[str | None] = []
+        iso_, jalali_ = isos.append, jalalis.append
+        for value in column:
+            if value is None:
+                iso_(None)
+                jalali_(None)
+                continue
+            found = minute(value) if type(value) is str else None
+            if found is not None:
+                iso_(found[0] + value[16:19])
+                jalali_(found[1])
+                continue
+            moment = local(value)
+            iso = moment.isoformat(" ", "seconds")
+            iso_(iso)
+            jalali_(jalali(moment.date()) + iso[10:16])
+        return isos, jalalis
 
     def close(self) -> None:
         self._stream.flush()
 
     def abort(self) -> None:
         pass
+
+
+def _safe_column(column: Sequence[str | None]) -> Sequence[str | None]:
+    """A column of texts through _safe, each distinct text looked at once."""
+    changed = {
+        text: safe
+        for text in set(column)
+        if text and text[0] in _FORMULA_START and (safe := _safe(text)) is not text
+    }
+    if not changed:
+        return column
+    return [changed.get(text, text) for text in column]
 
 
 class _XlsxSink:

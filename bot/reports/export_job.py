@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import scalar_aside
 from bot.reports.export import PLANS, Dataset, Format, export
 
 FILE_LIMIT = 49 * 1024 * 1024  # bots may send files of up to 50 MB
@@ -37,9 +38,10 @@ class Estimate:
 
 
 async def count(session: AsyncSession, dataset: Dataset, language: str) -> int:
-    """How many rows the export will write (one COUNT, no rows read)."""
+    """How many rows the export will write (one COUNT, no rows read; asked in /export's
+    handler, so read aside from the event loop)."""
     plan = await PLANS[dataset](session, language)
-    return await session.scalar(plan.count) or 0
+    return await scalar_aside(session, plan.count) or 0
 
 
 def estimate(rows: int, fmt: Format, limit: int | None = None) -> Estimate:

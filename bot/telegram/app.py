@@ -134,10 +134,10 @@ class Hamgam:
         person_id: int,
         chat_id: int,
         language: str,
-        message_id: int,
+        message_id: int | None = None,
     ) -> None:
         """Queues long staff work, commits, and has the runner look at once; `message_id` is
-        the message that shows the job's progress."""
+        the message that shows the job's progress, if it has one."""
         await background.submit(
             session,
             kind,

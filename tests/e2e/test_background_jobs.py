@@ -17,10 +17,12 @@ from sqlalchemy import func, select
 from bot.background import child
 from bot.background.models import BackgroundJob, JobStatus
 from bot.delivery.models import Delivery
+from bot.people.audience import Audience, AudienceKind
 from bot.reports import export_job
-from tests.e2e.harness import BotProcess, inbox_has, plain
+from tests.e2e.harness import BotProcess, buttons, inbox_has, plain
 from tests.e2e.test_reports import generate
-from tests.e2e.timeline import eventually, job_delivered, jobs_over
+from tests.e2e.test_surveys import NEIGHBOURHOOD
+from tests.e2e.timeline import eventually, job_delivered, jobs_over, survey_open_now
 
 WORKER = (sys.executable, "-m", "bot.background.worker")
 
@@ -208,3 +210,63 @@ async def test_a_reports_messages_go_ahead_of_its_charts_and_once_after_a_restar
     photos = [n for n, m in enumerate(inbox) if m.get("photo")]
     assert photos and min(photos) > first
     assert await job_status(sessions) == [JobStatus.DONE]
+
+
+async def test_survey_results_are_a_job_while_residents_are_answered(
+    staff, resident, bot: BotProcess, sessions, gate: Path
+) -> None:
+    """/results: the survey's button answers at once with a progress message, and the list
+    stays to pick another; the figures come once the job's child has counted them."""
+    reza, maryam = await staff(), await resident("مریم")
+    await survey_open_now(sessions, NEIGHBOURHOOD, audience=Audience(AudienceKind.RESIDENTS))
+    picker = await reza.send("/results")
+    [survey] = buttons(picker.messages[-1])
+    reply = await reza.press(survey)
+    assert "در حال شمردن پاسخ‌های" in reply.text
+    progress = reply.messages[-1]["message_id"]
+    await eventually(lambda: running(sessions))  # the child waits at the gate
+
+    assert (await maryam.send("/help")).text  # answered while the job's child holds
+    assert [m["message_id"] for m in await reza.inbox()][-1] == progress
+
+    await asyncio.to_thread(gate.touch)
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    inbox = await reza.inbox()
+    figures = [m for m in inbox if m["message_id"] > progress]
+    assert "نفر دعوت‌شده" in plain(figures[0])
+    shown = next(m for m in inbox if m["message_id"] == progress)
+    assert "در پیام‌های بعدی است" in plain(shown)
+    assert buttons(next(m for m in inbox if m["message_id"] == picker.messages[-1]["message_id"]))
+
+
+async def test_checkins_answer_with_the_list_and_participation_follows(
+    staff, resident, bot: BotProcess, client, sessions, gate: Path
+) -> None:
+    """/checkins: the list with its buttons at once; each check-in's participation, a read
+    over all its rounds' participants, and the chart come from a background job."""
+    reza, maryam = await staff(), await resident("مریم")
+    await generate(sessions)
+    reply = await reza.send("/checkins")
+    assert "تا لحظه‌ای دیگر می‌رسد" in reply.text and "✏️ شمارهٔ ۱" in " ".join(
+        buttons(reply.messages[-1])
+    )
+    assert not any(m.get("photo") for m in reply.messages)
+    await eventually(lambda: running(sessions))
+
+    assert (await maryam.send("/help")).text
+
+    await asyncio.to_thread(gate.touch)
+    await eventually(lambda: jobs_over(sessions), within_s=120)
+    [chart] = [m for m in await reza.inbox() if m["message_id"] > reply.messages[-1]["message_id"]]
+    assert "مشارکت در پیگیری‌های دوره‌ای" in plain(chart) and "٪" in plain(chart)
+    png = await client.file_content(chart["photo"][-1]["file_id"])
+    assert png.startswith(b"\x89PNG")
+
+
+async def test_checkins_without_a_closed_round_start_no_job(
+    staff, bot: BotProcess, sessions
+) -> None:
+    reza = await staff()
+    reply = await reza.send("/checkins")
+    assert "هنوز پیگیری دوره‌ای" in reply.text and "لحظه‌ای دیگر" not in reply.text
+    assert await job_status(sessions) == []

@@ -20,7 +20,7 @@ from bot.surveys.form import Choice, Form, Kind, Question
 from bot.surveys.models import Survey, SurveyAnswer, SurveyParticipant, SurveyResponse
 from bot.surveys.xlsform import write_xlsform
 from tests.e2e.harness import BotProcess, buttons, plain
-from tests.e2e.timeline import TimeMachine, eventually, survey_open_now
+from tests.e2e.timeline import TimeMachine, eventually, job_delivered, survey_open_now
 
 NEIGHBOURHOOD = Form(
     {"fa": "نظرسنجی محله", "en": "Neighbourhood survey"},
@@ -199,9 +199,9 @@ async def test_an_anonymous_survey_keeps_no_link_to_the_person(
         await eventually(closed)
         assert await session.scalar(select(SurveyParticipant)) is None
     await reza.send("/results")
-    reply = await reza.press("#۱ نظرسنجی محله · بسته شده")
-    assert "بی‌نام" in reply.text and "کمتر از ۵ پاسخ" in reply.text  # one answer is too few
-    assert "نفر دعوت‌شده" not in reply.text and "شمال" not in reply.text
+    [shown] = await job_delivered(reza, "#۱ نظرسنجی محله · بسته شده", sessions)
+    assert "بی‌نام" in plain(shown) and "کمتر از ۵ پاسخ" in plain(shown)  # one is too few
+    assert "نفر دعوت‌شده" not in plain(shown) and "شمال" not in plain(shown)
     async with sessions() as session:
         response = await session.scalar(select(SurveyResponse))
     assert response is not None and response.mixed  # written again at the close, counted
@@ -289,11 +289,12 @@ async def test_staff_write_a_survey_in_the_bot_and_read_its_results(
     assert "ذخیره شد" in reply.text
 
     await reza.send("/results")
-    reply = await reza.press("#۱ پارک محله · باز")
-    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند" in reply.text and "• عصر: ۱ (۱۰۰٪)" in reply.text
-    assert "میانگین ۳" in reply.text
-    photo = next(m for m in reply.messages if m.get("photo"))
-    png = await client.file_content(photo["photo"][-1]["file_id"])
+    shown, *photos = await job_delivered(reza, "#۱ پارک محله · باز", sessions)
+    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند" in plain(shown)
+    assert "• عصر: ۱ (۱۰۰٪)" in plain(shown)
+    assert "میانگین ۳" in plain(shown) and "🛑 بستن همین حالا" in buttons(shown)
+    assert photos and all(m.get("photo") for m in photos)  # a chart a question, in an album
+    png = await client.file_content(photos[0]["photo"][-1]["file_id"])
     assert png.startswith(b"\x89PNG")
 
 
@@ -372,11 +373,12 @@ async def test_one_reminder_to_those_who_started_and_rates_by_area_and_group(
     assert sum("⏰ یادآوری: پرسش‌نامهٔ" in plain(m) for m in await neda.inbox()) == 1
 
     await reza.send("/results")
-    reply = await reza.press("#۱ نظرسنجی محله · باز")
-    assert "از ۳ نفر دعوت‌شده ۱ نفر پاسخ داده‌اند (۳۳٪)" in reply.text
-    assert "به تفکیک محدوده: تجریش ۰ از ۱ نفر (۰٪)؛ نارمک ۱ از ۲ نفر (۵۰٪)" in reply.text
-    assert "به تفکیک کارگروه: کارگروه سبز ۱ از ۳ نفر (۳۳٪)" in reply.text
-    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند و ۱ نفر فقط به بخشی از آن پاسخ داده‌اند" in reply.text
+    shown, *_charts = await job_delivered(reza, "#۱ نظرسنجی محله · باز", sessions)
+    reply = plain(shown)
+    assert "از ۳ نفر دعوت‌شده ۱ نفر پاسخ داده‌اند (۳۳٪)" in reply
+    assert "به تفکیک محدوده: تجریش ۰ از ۱ نفر (۰٪)؛ نارمک ۱ از ۲ نفر (۵۰٪)" in reply
+    assert "به تفکیک کارگروه: کارگروه سبز ۱ از ۳ نفر (۳۳٪)" in reply
+    assert "۱ نفر پرسش‌نامه را کامل کرده‌اند و ۱ نفر فقط به بخشی از آن پاسخ داده‌اند" in reply
 
 
 async def reminded(someone) -> bool:

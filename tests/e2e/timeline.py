@@ -131,10 +131,12 @@ async def survey_open_now(
 
 
 async def job_delivered(someone: Person, label: str, sessions) -> list[dict[str, Any]]:
-    """Presses the button that starts a background job (/export's format, /report's period),
-    waits until every job is over and what it sent has gone out, and returns the messages
-    that reached `someone` after the job's progress message."""
-    reply = await someone.press(label)
+    """Presses the button that starts a background job (/export's format, /report's period,
+    a survey in /results), or sends the command that does (/checkins, a label starting with
+    «/»), waits until every job is over and what it sent has gone out, and returns the
+    messages that reached `someone` after the reply (the job's progress message, or what
+    said that the rest follows)."""
+    reply = await (someone.send(label) if label.startswith("/") else someone.press(label))
     progress = max(message["message_id"] for message in reply.messages)
     await eventually(
         lambda: jobs_over(sessions), within_s=120

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, event, func, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot import sqlite as inline
-from bot.db import create_engine, session_factory
+from bot.db import create_engine, scalar_aside, session_factory
 
 METADATA = MetaData()
 NOTE = Table("note", METADATA, Column("id", Integer, primary_key=True), Column("text", Text))
@@ -123,3 +125,25 @@ async def test_results_stream_in_chunks(database) -> None:
         result = await connection.stream(select(NOTE.c.text).execution_options(yield_per=1000))
         sizes = [len(chunk) async for chunk in result.partitions()]
     assert sizes == [1000, 1000, 500]
+
+
+async def test_a_long_read_aside_runs_off_the_loops_thread(database) -> None:
+    """scalar_aside (/export's COUNT over a million answers) reads on a connection of its own
+    in a worker thread, so the loop goes on; it sees what is committed."""
+    engine, _path = database
+    sessions = session_factory(engine)
+    threads: list[int] = []
+
+    def seen(*_args: object) -> None:
+        threads.append(threading.get_ident())
+
+    async with sessions() as session, session.begin():
+        await session.execute(insert(NOTE), [{"text": str(n)} for n in range(5)])
+    count = select(func.count()).select_from(NOTE)
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        async with sessions() as session:
+            assert await scalar_aside(session, count) == 5
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert threads and threading.get_ident() not in threads
