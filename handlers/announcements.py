@@ -14,7 +14,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -366,15 +366,29 @@ def status_line(announcement: Announcement, progress: Progress) -> str:
 
 
 def figures(progress: Progress) -> str:
-    return _(
-        "✅ It has reached {sent} of {total} people; sending failed for {failed}, and"
-        " {unreachable} could not be reached."
-    ).format(
-        sent=number(progress.sent),
-        failed=number(progress.failed),
-        unreachable=number(progress.unreachable + progress.skipped),
-        total=number(progress.total),
-    )
+    """Where the announcement stands, in sentences; a count of nobody is left out."""
+    sentences = [
+        _("✅ It has reached {sent} of {total} people.").format(
+            sent=number(progress.sent), total=number(progress.total)
+        )
+    ]
+    if progress.failed:
+        sentences.append(
+            ngettext(
+                "Sending failed for {failed} person.",
+                "Sending failed for {failed} people.",
+                progress.failed,
+            ).format(failed=number(progress.failed))
+        )
+    if unreachable := progress.unreachable + progress.skipped:
+        sentences.append(
+            ngettext(
+                "{unreachable} person could not be reached.",
+                "{unreachable} people could not be reached.",
+                unreachable,
+            ).format(unreachable=number(unreachable))
+        )
+    return " ".join(sentences)
 
 
 @router.callback_query(Announce.filter(F.action == "cancel"))

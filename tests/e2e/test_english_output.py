@@ -54,7 +54,8 @@ async def test_english_results_and_report_carry_no_persian_punctuation(
         await someone.press("Yes")
 
     await reza.send("/results")
-    results = (await reza.press("#1 Neighbourhood · open")).text
+    shown = await job_delivered(reza, "#1 Neighbourhood · open", sessions)
+    results = "\n".join(plain(message) for message in shown)
     await reza.send("/report")
     delivered = await job_delivered(reza, "The last 30 days", sessions)
     report = "\n".join(plain(message) for message in delivered)
