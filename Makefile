@@ -29,8 +29,13 @@ migrate: setup
 run: setup
 	@$(BIN)/hamgam run --migrate
 
+# Two workers: most of an end-to-end test is waiting (for the bot, the clock, Telegram's
+# pace), so two run in about half the time even on two cores; each worker has databases of its
+# own (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
