@@ -29,8 +29,14 @@ migrate: setup
 run: setup
 	@$(BIN)/hamgam run --migrate
 
+# Two workers: most of an end-to-end test is waiting (for the bot, the clock, Telegram's
+# pace), so two run in well under the time of one even on two cores; each worker has databases
+# of its own (tests/conftest.py). Tests marked "alone" (the replicas) run after, by themselves.
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not alone"
+	$(BIN)/pytest -m alone
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,8 +32,13 @@ async def bot(
     client: SandboxClient,
     transport: str,
     settings_overrides: dict[str, object],
+    tmp_path: Path,
 ) -> AsyncIterator[BotProcess]:
     overrides = dict(settings_overrides)
+    if not database_url.startswith("sqlite"):
+        # Beside the SQLite file by default; on PostgreSQL a folder of the test's own, not
+        # data/work, where tests running at once in other workers would meet the same job ids.
+        overrides.setdefault("work_dir", tmp_path / "work")
     if transport == "webhook":
         port = free_port()
         overrides |= {
