@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy
 from sqlalchemy import DateTime, Executable, MetaData, event, text
@@ -138,8 +138,47 @@ async def scalar_aside(session: AsyncSession, statement: Executable) -> Any:
     return await asyncio.to_thread(read)
 
 
+class Pending(Protocol):
+    """Writes to a store outside the database that wait for the transaction."""
+
+    async def write(self) -> None: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
+class Session(AsyncSession):
+    """A session whose commit also makes the writes that wait on it take effect, and whose
+    rollback drops them: writes to a store outside the database (the replicas' conversations
+    in Redis) then happen when, and only when, the transaction commits."""
+
+    def pending(self, owner: object, make: Callable[[], P] | None = None) -> P | None:
+        """The writes `owner` has waiting on this transaction; made by `make` when there are
+        none yet and it is given."""
+        waiting: dict[object, Pending] = self.info.setdefault(_PENDING, {})
+        if owner not in waiting and make is not None:
+            waiting[owner] = make()
+        return waiting.get(owner)  # type: ignore[return-value]
+
+    def uncommitted(self) -> bool:
+        """Whether a commit has anything to do: a transaction, or writes waiting on one."""
+        return self.in_transaction() or bool(self.info.get(_PENDING))
+
+    async def commit(self) -> None:
+        await super().commit()
+        for pending in self.info.pop(_PENDING, {}).values():
+            await pending.write()
+
+    async def rollback(self) -> None:
+        self.info.pop(_PENDING, None)
+        await super().rollback()
+
+
+_PENDING = "pending_writes"
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 def upsert(session: AsyncSession, entity: Any) -> sqlite.Insert | postgresql.Insert:

@@ -9,7 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -56,7 +56,10 @@ from bot.telegram.responses import KeepResponseModels
 from bot.telegram.retry import RetryTransientErrors
 from bot.telegram.rtl import RightToLeftLines, RightToLeftReplies
 from bot.telegram.sender import Sender
-from bot.telegram.storage import CommitBeforeSending, DatabaseStorage
+from bot.telegram.storage import CommitBeforeSending, DatabaseStorage, WrittenOnCommit
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +205,7 @@ def build(settings: Settings) -> Hamgam:
     bot.session.middleware(RetryTransientErrors())
     bot.session.middleware(CommitBeforeSending())
     sender = Sender(_bot(settings, i18n), sessions, Limits(per_second=settings.send_rate))
-    storage, isolation = _conversations(settings, sessions)
+    storage, isolation, redis = _conversations(settings, sessions)
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -225,7 +228,7 @@ def build(settings: Settings) -> Hamgam:
             i18n,
             sessions,
             # Replicas share the conversations' Redis client for the allowances too.
-            redis=getattr(storage, "redis", None),
+            redis=redis,
         )
     )
     dispatcher.update.outer_middleware(
@@ -249,9 +252,10 @@ def build(settings: Settings) -> Hamgam:
 
 def _conversations(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> tuple[BaseStorage, BaseEventIsolation]:
+) -> tuple[BaseStorage, BaseEventIsolation, Redis | None]:
     """Conversation state in our database for one process; in Redis for replicas, whose lock
-    keeps two updates of one person from being handled at once on two replicas."""
+    keeps two updates of one person from being handled at once on two replicas (changed
+    when the update commits, as in the database), and the Redis client."""
     if settings.replica:
         from aiogram.fsm.storage.redis import RedisStorage
 
@@ -260,8 +264,8 @@ def _conversations(
             settings.redis_url,
             key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
         )
-        return redis, redis.create_isolation()
-    return DatabaseStorage(sessions), SimpleEventIsolation()
+        return WrittenOnCommit(redis), redis.create_isolation(), redis.redis
+    return DatabaseStorage(sessions), SimpleEventIsolation(), None
 
 
 def _bot(settings: Settings, i18n: I18n) -> Bot:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import clock
 from bot.conversations import ConversationState
-from bot.db import transaction, upsert
+from bot.db import Session, transaction, upsert
 
 # The session of the update being handled: state changes then commit (or roll back) together
 # with what the handler stored, and SQLite never sees two writers from one update.
@@ -95,6 +95,69 @@ class DatabaseStorage(BaseStorage):
         """The engine belongs to the application, which disposes of it."""
 
 
+class _Changes:
+    """The conversations an update changed, written to their store when it commits."""
+
+    def __init__(self, storage: BaseStorage) -> None:
+        self.storage = storage
+        self.states: dict[StorageKey, str | None] = {}
+        self.data: dict[StorageKey, dict[str, Any]] = {}
+
+    async def write(self) -> None:
+        for key, state in self.states.items():
+            await self.storage.set_state(key, state)
+        for key, data in self.data.items():
+            await self.storage.set_data(key, data)
+
+
+class WrittenOnCommit(BaseStorage):
+    """Conversations kept outside the database (Redis, for replicas) change when the update's
+    transaction commits, not before: an update retried after its commit failed (the database
+    away for a moment) must find the conversation where it left it, or the answer it retries
+    would be refused (the survey's end already recorded) and lost. Within the update, what it
+    wrote is read back before it is committed; a rollback drops it."""
+
+    def __init__(self, storage: BaseStorage) -> None:
+        self.storage = storage
+
+    def _changes(self, *, made: bool) -> _Changes | None:
+        """The update's changes (None outside an update, where writes are made at once, or
+        when `made` is false and it has none)."""
+        session = update_session.get()
+        if not isinstance(session, Session):
+            return None
+        return session.pending(self, (lambda: _Changes(self.storage)) if made else None)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        changes = self._changes(made=True)
+        if changes is None:
+            await self.storage.set_state(key, state)
+        else:
+            changes.states[key] = state.state if isinstance(state, State) else state
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        changes = self._changes(made=False)
+        if changes is not None and key in changes.states:
+            return changes.states[key]
+        return await self.storage.get_state(key)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        changes = self._changes(made=True)
+        if changes is None:
+            await self.storage.set_data(key, data)
+        else:
+            changes.data[key] = dict(data)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        changes = self._changes(made=False)
+        if changes is not None and key in changes.data:
+            return dict(changes.data[key])
+        return await self.storage.get_data(key)
+
+    async def close(self) -> None:
+        await self.storage.close()
+
+
 _READ = select(ConversationState.state, ConversationState.data).where(
     ConversationState.key == bindparam("key")
 )
@@ -112,6 +175,6 @@ class CommitBeforeSending(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         session = update_session.get()
-        if session is not None and session.in_transaction():
+        if isinstance(session, Session) and session.uncommitted():
             await session.commit()
         return await make_request(bot, method)

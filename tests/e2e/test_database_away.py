@@ -1,5 +1,6 @@
 """The database fails for a moment while a resident answers: the answer is stored once, the
-resident gets the next question and hears nothing of it; in polling mode as in a webhook."""
+resident gets the next question and hears nothing of it; in polling mode as in a webhook, and
+with the conversation kept in the database (one process) as in Redis (replicas)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.surveys.form import Form, Kind, Question
 from bot.surveys.models import SurveyAnswer
 from bot.telegram.middlewares import RetryWhileDatabaseIsAway
+from tests.conftest import REDIS_URL
 from tests.e2e.harness import BotProcess, plain
 from tests.e2e.timeline import eventually, survey_open_now
 
@@ -26,6 +28,29 @@ FORM = Form(
     ),
 )
 APOLOGY = "مشکلی از طرف ما پیش آمد"
+
+
+@pytest.fixture
+async def conversations(request: pytest.FixtureRequest, database_url: str) -> str:
+    """Where the bot keeps conversations: in its database, or in Redis as replicas do (which
+    need PostgreSQL)."""
+    kept = getattr(request, "param", "database")
+    if kept == "redis":
+        if database_url.startswith("sqlite") or REDIS_URL is None:
+            pytest.skip("replicas' conversations need PostgreSQL and TEST_REDIS_URL")
+        import redis.asyncio as redis
+
+        async with redis.from_url(REDIS_URL) as store:
+            await store.flushdb()
+    return str(kept)
+
+
+@pytest.fixture
+def settings_overrides(conversations: str) -> dict[str, object]:
+    relaxed: dict[str, object] = {"throttle_rate": 1000.0, "throttle_burst": 1000}
+    if conversations == "redis":
+        return relaxed | {"replica": True, "redis_url": REDIS_URL}
+    return relaxed
 
 
 def lost_connection(engine: AsyncEngine) -> Exception:
@@ -92,6 +117,27 @@ async def test_an_answer_meets_the_database_away_for_a_moment(
     assert not any(APOLOGY in plain(m) for m in await maryam.inbox())
     reply = await maryam.send("۷")
     assert "۳ از ۳" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("conversations", "transport"), [("database", "polling"), ("redis", "webhook")], indirect=True
+)
+async def test_the_last_answer_meets_the_database_away_at_its_commit(
+    resident, bot: BotProcess, sessions
+) -> None:
+    """The commit after the last answer fails once: the conversation's end (its state cleared)
+    must not take effect without the answer, or the retried update would find no survey to
+    answer and the answer would be lost."""
+    maryam = await answering(resident, sessions)
+    await maryam.send("۱۲")
+    await maryam.send("۷")
+    assert bot.app is not None
+    with failing_writes(bot.app.engine, "handled_update", times=1) as failed:
+        reply = await maryam.send("۳")
+    assert len(failed) == 1
+    assert "ممنون" in reply.text, reply.text
+    assert sorted(await stored(sessions)) == [("n0", '"12"'), ("n1", '"7"'), ("n2", '"3"')]
+    assert not any(APOLOGY in plain(m) for m in await maryam.inbox())
 
 
 async def test_an_answer_the_database_refuses_for_long_is_parked_and_taken_later(
