@@ -47,6 +47,7 @@ async def conversations(request: pytest.FixtureRequest, database_url: str) -> st
 
 @pytest.fixture
 def settings_overrides(conversations: str) -> dict[str, object]:
+    """Flood protection relaxed (as by default in tests); a replica's settings for Redis."""
     relaxed: dict[str, object] = {"throttle_rate": 1000.0, "throttle_burst": 1000}
     if conversations == "redis":
         return relaxed | {"replica": True, "redis_url": REDIS_URL}
