@@ -112,15 +112,19 @@ class Reply:
 
     actions: list[dict[str, Any]]
     answer: dict[str, Any] | None = None
+    chat_id: int | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """Messages sent or edited, as the person now sees them (each of an album's)."""
+        """Messages sent or edited in the chat the update came from, as the person now sees them
+        (each of an album's). The outbox may be sending to others at the same moment; those
+        are in `actions`, not here."""
         return [
             message
             for action in self.actions
             if action["ok"] and action.get("message") and action["method"] != "deleteMessage"
             for message in action.get("album") or [action["message"]]
+            if self.chat_id is None or message.get("chat_id") == self.chat_id
         ]
 
     @property
@@ -160,13 +164,13 @@ class Person:
         result = await self.client.send_message(
             user_id=self.user_id, text=text, chat_id=chat_id or self.chat_id
         )
-        reply = Reply(result["actions"])
+        reply = Reply(result["actions"], chat_id=chat_id or self.chat_id)
         self.history.append(reply)
         return reply
 
     async def press(self, label: str, chat_id: int | None = None) -> Reply:
         result = await self.client.press(self.user_id, chat_id or self.chat_id, label)
-        reply = Reply(result["actions"], result.get("answer"))
+        reply = Reply(result["actions"], result.get("answer"), chat_id or self.chat_id)
         self.history.append(reply)
         return reply
 
@@ -178,7 +182,7 @@ class Person:
             message_id=message_id,
             data=data,
         )
-        reply = Reply(result["actions"], result.get("answer"))
+        reply = Reply(result["actions"], result.get("answer"), chat_id or self.chat_id)
         self.history.append(reply)
         return reply
 
