@@ -4,12 +4,10 @@ time, time zone, answer window, reminders, where the summary goes, skip dates, q
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from aiogram import F, Router
@@ -28,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import charts, clock
 from bot.background.models import JobKind
 from bot.background.service import Job
+from bot.background.work import Work
 from bot.checkins import service as checkins
 from bot.checkins.models import Checkin, SummaryTo
 from bot.checkins.questions import DEFAULT_QUESTIONS, Kind, Question
@@ -317,15 +316,9 @@ async def list_checkins(
     )
 
 
-async def participation_files(
-    session: AsyncSession,
-    params: dict[str, Any],
-    language: str,
-    folder: Path,
-    progress: Callable[[int, int | None], None],
-    early: Callable[[dict[str, Any]], None],
-) -> dict[str, Any]:
+async def participation_files(session: AsyncSession, work: Work) -> dict[str, Any]:
     """In the job's child process: each check-in's latest rates, and their chart."""
+    language = work.language
     found = await checkins.participation(session)
     with in_language(language):
         lines = [_("<b>Participation in check-ins, round by round</b>")]
@@ -351,9 +344,7 @@ async def participation_files(
                 _("Check-in participation per group"),
                 percent=True,
             )
-            path = folder / "participation.png"
-            path.write_bytes(png)
-            chart = str(path)
+            chart = work.file("participation.png", png)
     return {"text": "\n".join(lines), "chart": chart}
 
 

@@ -5,11 +5,9 @@ languages, publishing. /results shows what residents answered, with charts."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -29,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import charts, clock
 from bot.background.models import JobKind
 from bot.background.service import Job
+from bot.background.work import Work
 from bot.delivery.content import Button, Content, Media, in_albums, pick
 from bot.groups import service as groups
 from bot.i18n import LANGUAGES, N_
@@ -894,23 +893,17 @@ def job_status(params: dict[str, Any], done: int, total: int | None) -> str:
     )
 
 
-async def results_files(
-    session: AsyncSession,
-    params: dict[str, Any],
-    language: str,
-    folder: Path,
-    progress: Callable[[int, int | None], None],
-    early: Callable[[dict[str, Any]], None],
-) -> dict[str, Any]:
+async def results_files(session: AsyncSession, work: Work) -> dict[str, Any]:
     """In the job's child process: the survey's figures in the staff member's language, and a
     chart of each question that has counts, written into the job's folder."""
-    progress(0, 2)
-    survey = await session.get(Survey, params["survey"])
+    language = work.language
+    work.progress(0, 2)
+    survey = await session.get(Survey, work.params["survey"])
     if survey is None:
-        raise LookupError(f"survey {params['survey']} no longer exists")
+        raise LookupError(f"survey {work.params['survey']} no longer exists")
     found = await surveys.results(session, survey)
     rates = await surveys.rates(session, survey)
-    progress(1, 2)
+    work.progress(1, 2)
     photos = []
     with in_language(language):
         text = await results_text(session, found, rates, language)
@@ -923,10 +916,8 @@ async def results_files(
                     language,
                     pick(result.question.label, language),
                 )
-                path = folder / f"{number_}.png"
-                path.write_bytes(png)
-                photos.append([str(path), f"{result.question.name}.png"])
-    progress(2, 2)
+                photos.append([work.file(f"{number_}.png", png), f"{result.question.name}.png"])
+    work.progress(2, 2)
     return {"text": text, "open": survey.status == SurveyStatus.OPEN, "photos": photos}
 
 

@@ -15,9 +15,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-# kind → "module:function", an `async def (session, params, language, folder, progress, early)
-# -> dict` that does the work, writes its files into `folder` and returns what to deliver;
-# `early(part)` delivers a part of it that is ready before the rest.
+# kind → "module:function", an `async def (session, work: Work) -> dict` that does the work,
+# writes its files into `work.folder` and returns what to deliver (bot.background.work).
 WORK = {
     "export": "bot.reports.export_job:export_file",
     "report": "bot.reports.report_job:report_files",
@@ -43,6 +42,7 @@ def _early(part: dict[str, Any]) -> None:
 
 
 async def _work(spec: dict[str, Any]) -> dict[str, Any]:
+    from bot.background.work import Work
     from bot.db import create_engine, session_factory
 
     module, name = WORK[spec["kind"]].split(":")
@@ -51,7 +51,8 @@ async def _work(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         async with session_factory(engine)() as session:
             result: dict[str, Any] = await work(
-                session, spec["params"], spec["language"], Path(spec["folder"]), _progress, _early
+                session,
+                Work(spec["params"], spec["language"], Path(spec["folder"]), _progress, _early),
             )
             return result
     finally:

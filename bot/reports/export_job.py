@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.background.work import Work
 from bot.db import scalar_aside
 from bot.reports.export import PLANS, Dataset, Format, export
 
@@ -54,20 +54,16 @@ def estimate(rows: int, fmt: Format, limit: int | None = None) -> Estimate:
     return Estimate(rows, size, zipped=False, fits=False)
 
 
-async def export_file(
-    session: AsyncSession,
-    params: dict[str, Any],
-    language: str,
-    folder: Path,
-    progress: Callable[[int, int | None], None],
-    early: Callable[[dict[str, Any]], None],
-) -> dict[str, Any]:
+async def export_file(session: AsyncSession, work: Work) -> dict[str, Any]:
     """Writes the file (zipped when the estimate said so, or when it turned out too large),
     and says what to send: {"path", "file_name", "rows", "size", "fits"}; nothing goes
     `early`, the file being all there is."""
+    params = work.params
     name, fmt, limit = params["file_name"], params["format"], params["limit"]
-    path = folder / name
-    rows = await export(session, Dataset(params["dataset"]), fmt, language, path, progress=progress)
+    path = work.folder / name
+    rows = await export(
+        session, Dataset(params["dataset"]), fmt, work.language, path, progress=work.progress
+    )
     if params["zip"] or (fmt == "csv" and path.stat().st_size > limit):
         path = await asyncio.to_thread(_zip, path)
     size = path.stat().st_size
